@@ -1,0 +1,72 @@
+"""Creating organizations with their first dispatcher and default settings."""
+
+from __future__ import annotations
+
+import uuid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapi.accounts.models import Organization, User
+from fieldapi.errors import Conflict, Unprocessable
+from fieldapi.jobs.models import DEFAULT_COMPLETE_REASONS, CompleteReason
+from fieldapi.phones import InvalidPhone, to_e164
+
+
+def check_timezone(name: str) -> str:
+    """An IANA timezone name, as the apps send it (`America/Chicago`)."""
+    if not isinstance(name, str) or name not in available_timezones():
+        raise Unprocessable(
+            f"Unknown timezone {name!r}; use an IANA name like America/Chicago.",
+            errors={"timezone": ["Unknown timezone."]},
+        )
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise Unprocessable(f"Unknown timezone {name!r}.") from error
+    return name
+
+
+def create_organization(
+    db: Session,
+    *,
+    name: str,
+    owner_name: str,
+    owner_phone: str,
+    timezone: str = "America/New_York",
+    default_region: str = "US",
+) -> tuple[Organization, User]:
+    """A new organization, its first dispatcher and its default complete reasons."""
+    if not name.strip() or not owner_name.strip():
+        raise Unprocessable("The organization and its owner need a name.")
+    try:
+        phone = to_e164(owner_phone, default_region)
+    except InvalidPhone as error:
+        raise Unprocessable(f"Owner phone: {error}", errors={"phone": [str(error)]}) from error
+    check_timezone(timezone)
+    if db.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise Conflict(f"The phone number {phone} already belongs to a user.")
+    organization = Organization(id=uuid.uuid4(), name=name.strip(), timezone=timezone)
+    owner = User(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        name=owner_name.strip(),
+        phone=phone,
+        role="dispatcher",
+    )
+    db.add(organization)
+    db.flush()
+    db.add(owner)
+    db.add_all(
+        CompleteReason(
+            organization_id=organization.id,
+            code=code,
+            label=label,
+            outcome=outcome,
+            position=position,
+        )
+        for position, (code, label, outcome) in enumerate(DEFAULT_COMPLETE_REASONS)
+    )
+    db.flush()
+    return organization, owner

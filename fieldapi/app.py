@@ -1,0 +1,61 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from fieldapi.config import load_config
+from fieldapi.db import Database, make_engine, resolve_database_url
+from fieldapi.errors import register_error_handlers
+
+API_SPEC = {
+    "API_TITLE": "fieldapi",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "Backend of the Dispatch Field and Dispatch Manager apps."},
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    },
+}
+
+
+def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> Flask:
+    """Build the app from the environment; `config` overrides individual settings."""
+    app = Flask(__name__)
+    settings = load_config()
+    settings.update(config or {})
+    app.config.update(settings)
+    app.config.update(API_SPEC)
+    app.config["MAX_CONTENT_LENGTH"] = max(
+        settings["MAX_JSON_BYTES"], settings.get("MAX_PHOTO_BYTES", 0) + 64 * 1024
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.getLogger("fieldapi").setLevel(logging.INFO)
+
+    url = resolve_database_url(app.config["DATABASE_URL"])
+    Database(engine or make_engine(url, echo=app.config["SQL_ECHO"])).init_app(app)
+
+    api = Api(app)
+    app.extensions["fieldapi.api"] = api
+    register_error_handlers(app)
+    register_blueprints(app, api)
+    return app
+
+
+def register_blueprints(app: Flask, api: Api) -> None:
+    from fieldapi import health
+    from fieldapi.accounts.views import blueprints as accounts
+    from fieldapi.jobs.views import blueprints as jobs
+    from fieldapi.locations.views import blueprints as locations
+    from fieldapi.messaging.views import blueprints as messaging
+
+    app.register_blueprint(health.blp)
+    for blueprint in (*accounts, *messaging, *locations, *jobs):
+        api.register_blueprint(blueprint, url_prefix=f"/v1{blueprint.url_prefix or ''}")
+    from fieldapi.extensions import init_extensions
+
+    init_extensions(app)

@@ -1,0 +1,173 @@
+"""The `fieldapi` console script."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from fieldapi.settings import SettingError
+
+
+class CommandError(Exception):
+    """A one-line reason to exit non-zero."""
+
+
+def database_url() -> str:
+    """DATABASE_URL when set; otherwise the project-local cluster, started if needed."""
+    from fieldapi.db import normalize_database_url
+    from fieldapi.localdb import default_cluster
+
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return normalize_database_url(configured)
+    return default_cluster().ensure()
+
+
+def check_port_free(host: str, port: int) -> None:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind((host, port))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise CommandError(
+                f"port {port} on {host} is already in use: stop the other server or pass --port"
+            ) from error
+        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from error
+    finally:
+        probe.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from fieldapi.server import run_gunicorn
+
+    check_port_free(args.host, args.port)
+    os.environ["DATABASE_URL"] = database_url()
+    run_gunicorn(args.host, args.port, workers=args.workers, threads=args.threads)
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from fieldapi.messaging.worker import run_worker
+
+    os.environ["DATABASE_URL"] = database_url()
+    run_worker(once=args.once)
+
+
+def cmd_db(args: argparse.Namespace) -> None:
+    from fieldapi.localdb import default_cluster
+    from fieldapi.migrations import upgrade
+
+    if args.db_command == "upgrade":
+        upgrade(database_url())
+        print("database is up to date")
+    elif args.db_command == "start":
+        print(database_url())
+    elif args.db_command == "stop":
+        default_cluster().stop()
+    elif args.db_command == "url":
+        print(database_url())
+
+
+def _session() -> Any:
+    from sqlalchemy.orm import Session
+
+    from fieldapi.db import make_engine
+
+    return Session(make_engine(database_url()), expire_on_commit=False)
+
+
+def cmd_create_org(args: argparse.Namespace) -> None:
+    from fieldapi.accounts.organizations import create_organization
+    from fieldapi.errors import DomainError
+
+    with _session() as db:
+        try:
+            organization, _owner = create_organization(
+                db,
+                name=args.name,
+                owner_name=args.owner_name,
+                owner_phone=args.owner_phone,
+                timezone=args.timezone,
+            )
+        except DomainError as error:
+            raise CommandError(error.message) from error
+        db.commit()
+        print(organization.id)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from fieldapi.demo import seed_demo
+
+    with _session() as db:
+        summary = seed_demo(db, only_if_empty=args.if_empty)
+        db.commit()
+    print(json.dumps(summary, indent=2, default=str))
+
+
+def cmd_openapi(args: argparse.Namespace) -> None:
+    from fieldapi.openapi import write_spec
+
+    write_spec(args.output)
+    print(f"wrote {args.output}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fieldapi", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API with gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=None)
+    serve.add_argument("--threads", type=int, default=None)
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="send queued texts and run periodic work")
+    worker.add_argument("--once", action="store_true", help="drain what is due, then exit")
+    worker.set_defaults(handler=cmd_worker)
+
+    db = commands.add_parser("db", help="database: upgrade (migrations), start/stop/url (local)")
+    db.add_argument("db_command", choices=["upgrade", "start", "stop", "url"])
+    db.set_defaults(handler=cmd_db)
+
+    org = commands.add_parser("create-org", help="a new organization and its first dispatcher")
+    org.add_argument("name")
+    org.add_argument("--owner-name", required=True)
+    org.add_argument("--owner-phone", required=True)
+    org.add_argument("--timezone", default="America/New_York")
+    org.set_defaults(handler=cmd_create_org)
+
+    demo = commands.add_parser("demo", help="a demo organization with a team, customers and jobs")
+    demo.add_argument("--if-empty", action="store_true", help="only when no organization exists")
+    demo.set_defaults(handler=cmd_demo)
+
+    spec = commands.add_parser("openapi", help="write the OpenAPI document")
+    spec.add_argument("--output", default="openapi/openapi.json")
+    spec.set_defaults(handler=cmd_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (CommandError, SettingError) as error:
+        print(f"fieldapi {args.command}: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        from fieldapi.localdb import LocalDatabaseError
+
+        if isinstance(error, LocalDatabaseError):
+            print(f"fieldapi {args.command}: {error}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Engine, sessions and the declarative base."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, Engine, MetaData, create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class IdMixin:
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the plain URLs hosting platforms hand out and select the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def resolve_database_url(configured: str | None) -> str:
+    if configured:
+        return normalize_database_url(configured)
+    from fieldapi.localdb import default_cluster
+
+    return default_cluster().url()
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(normalize_database_url(url), **options)
+
+
+class Database:
+    """The app's engine and session factory; tests rebind it to one connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @contextmanager
+    def bound_to(self, connection: Any) -> Iterator[None]:
+        original = self.sessions
+        self.sessions = sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        try:
+            yield
+        finally:
+            self.sessions = original
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["fieldapi.db"] = self
+        app.teardown_appcontext(_close_session)
+
+
+def database(app: Flask | None = None) -> Database:
+    db: Database = (app or current_app).extensions["fieldapi.db"]
+    return db
+
+
+def session() -> Session:
+    """The request's session, opened on first use and closed when the request ends."""
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    result: Session = g.db_session
+    return result
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()

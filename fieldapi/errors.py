@@ -1,0 +1,139 @@
+"""The one JSON error shape, and domain errors mapped to HTTP statuses in one table."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """An error a service raises; the table below turns it into an HTTP answer."""
+
+    status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class BadRequest(DomainError):
+    status = 400
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+
+
+class Unprocessable(DomainError):
+    status = 422
+
+
+class TooManyRequests(DomainError):
+    status = 429
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+
+
+def error_body(status: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": status,
+        "status": HTTPStatus(status).phrase,
+        "message": message,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def error_response(
+    status: int,
+    message: str,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    response = jsonify(error_body(status, message, errors))
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+_DEFAULT_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Authentication is required.",
+    403: "You are not allowed to do this.",
+    404: "Not found.",
+    405: "This method is not allowed here.",
+    413: "The request is too large.",
+    415: "Unsupported content type.",
+    422: "The input is not valid.",
+    429: "Too many requests; try again later.",
+    500: "Something went wrong on our side.",
+}
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    locations = {"json", "query", "form", "files", "headers"}
+    if isinstance(errors, dict) and len(errors) == 1 and set(errors) <= locations:
+        # webargs nests errors by location; flatten the single-location case.
+        errors = next(iter(errors.values()))
+    message = data.get("message") or _DEFAULT_MESSAGES.get(status) or error.description
+    if status == 422 and errors and "message" not in data:
+        message = "The input is not valid: " + ", ".join(sorted(map(str, errors)))
+    headers = dict(data.get("headers") or {})
+    if status == 429 and getattr(error, "retry_after", None):
+        headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
+    response = error_response(status, message, errors, headers)
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    return error_response(error.status, error.message, error.errors, error.headers)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error", exc_info=error)
+    return error_response(500, _DEFAULT_MESSAGES[500])
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,143 @@
+"""Customers, jobs, appointments, complete reasons and the activity log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geography, WKBElement
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
+
+JOB_STATUSES = (
+    "offered",
+    "unscheduled",
+    "scheduled",
+    "in_progress",
+    "paused",
+    "complete",
+    "canceled",
+)
+APPOINTMENT_STATUSES = ("scheduled", "enroute", "started", "paused", "complete", "canceled")
+OFFER_STATES = ("none", "pending", "accepted", "declined")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Customer(IdMixin, TimestampMixin, Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        Index("ix_customers_organization_id_name", "organization_id", "name"),
+        Index("ix_customers_site", "site", postgresql_using="gist"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(320))
+    address: Mapped[str | None] = mapped_column(Text)
+    site: Mapped[WKBElement | None] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=False)
+    )
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class Job(IdMixin, TimestampMixin, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        CheckConstraint(_in("offer_state", OFFER_STATES), name="offer_state"),
+        Index("ix_jobs_organization_id_status", "organization_id", "status"),
+        Index("ix_jobs_customer_id", "customer_id"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    offer_state: Mapped[str] = mapped_column(String(20), default="none")
+    provider_name: Mapped[str | None] = mapped_column(String(200))  # the enterprise that offered it
+    canceled: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20))  # derived by the lifecycle, stored for queries
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    appointments: Mapped[list[Appointment]] = relationship(
+        back_populates="job", order_by="Appointment.created_at", lazy="selectin"
+    )
+    customer: Mapped[Customer] = relationship(lazy="joined")
+
+
+class Appointment(IdMixin, TimestampMixin, Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint(_in("status", APPOINTMENT_STATUSES), name="status"),
+        CheckConstraint("duration_min > 0", name="duration_positive"),
+        Index("ix_appointments_organization_id_starts_at", "organization_id", "starts_at"),
+        Index("ix_appointments_technician_id_starts_at", "technician_id", "starts_at"),
+        Index("ix_appointments_job_id", "job_id"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    duration_min: Mapped[int]
+    technician_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    ended_at: Mapped[datetime | None]
+    canceled_by_job: Mapped[bool] = mapped_column(default=False)
+
+    job: Mapped[Job] = relationship(back_populates="appointments")
+
+
+class CompleteReason(Base):
+    __tablename__ = "complete_reasons"
+    __table_args__ = (CheckConstraint("outcome IN ('complete', 'pause')", name="outcome"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+DEFAULT_COMPLETE_REASONS: tuple[tuple[str, str, str], ...] = (
+    ("repaired", "Repaired (job completed)", "complete"),
+    ("parts_ordered", "Parts Ordered", "pause"),
+    ("waiting_for_parts", "Waiting For Parts", "pause"),
+    ("follow_up_required", "Requires Follow-Up Appointment", "pause"),
+    ("no_show", "No Show", "pause"),
+    ("ready_for_billing", "Ready For Billing", "pause"),
+)
+
+
+class ActivityEvent(Base):
+    __tablename__ = "activity_events"
+    __table_args__ = (
+        Index(
+            "ix_activity_events_organization_id_job_id_at", "organization_id", "job_id", "at", "id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    appointment_id: Mapped[uuid.UUID | None]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None]
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    actor_kind: Mapped[str] = mapped_column(String(20))  # user | enterprise | system
+    action: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

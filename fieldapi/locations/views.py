@@ -1,0 +1,5 @@
+"""HTTP endpoints of this capability."""
+
+from flask_smorest import Blueprint
+
+blueprints: tuple[Blueprint, ...] = ()

@@ -1,0 +1,233 @@
+"""Test fixtures: one real PostGIS per test session, one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.organizations import create_organization
+from fieldapi.app import create_app
+from fieldapi.db import database, make_engine, normalize_database_url, utcnow
+from fieldapi.localdb import LocalCluster
+from fieldapi.migrations import upgrade
+
+pytest_plugins = ["tests.messaging.twilio_server"]
+
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
+_phone_counter = itertools.count(100)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """TEST_DATABASE_URL when set, else a throwaway local PostGIS cluster."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        url = normalize_database_url(configured)
+        upgrade(url)
+        yield url
+        return
+    root = Path(tempfile.mkdtemp(prefix="fieldapi-test-"))
+    root.chmod(0o755)  # the cluster's owner (postgres, when we are root) must enter it
+    cluster = LocalCluster(root=root / "pg", port=55000 + os.getpid() % 5000, fast_and_unsafe=True)
+    try:
+        url = cluster.ensure("fieldapi_test")
+        upgrade(url)
+        yield url
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url, pool_size=10, max_overflow=20)
+    yield engine
+    engine.dispose()
+
+
+TEST_CONFIG: dict[str, Any] = {
+    "FIELDAPI_ENV": "test",
+    "SECRET_KEY": TEST_SECRET_KEY,
+    "SMS_TRANSPORT": "console",
+    "PUBLIC_BASE_URL": "https://api.example.test",
+    "RATELIMIT_ENABLED": False,
+}
+
+
+@pytest.fixture(scope="session")
+def app(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    config = dict(
+        TEST_CONFIG, DATABASE_URL=database_url, PHOTO_DIR=str(tmp_path_factory.mktemp("photos"))
+    )
+    return create_app(config, engine=engine)
+
+
+@pytest.fixture
+def connection(app: Flask, engine: Engine) -> Iterator[Any]:
+    """One transaction per test, rolled back at the end; the app's sessions join it."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        with database(app).bound_to(conn):
+            yield conn
+        transaction.rollback()
+
+
+@pytest.fixture
+def db(connection: Any) -> Iterator[Session]:
+    """A session on the test's transaction, for arranging data and checking the database."""
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def committed(app: Flask, engine: Engine) -> Iterator[Session]:
+    """For tests that need real commits (threads, other processes): truncates afterwards."""
+    session = Session(bind=engine, expire_on_commit=False)
+    yield session
+    session.close()
+    with engine.begin() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename NOT IN ('spatial_ref_sys', "
+                "'alembic_version')"
+            )
+        ).scalar_one()
+        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+
+
+def unique_phone() -> str:
+    """A valid, unused US number (555-01xx numbers are fictional but not valid)."""
+    n = next(_phone_counter)
+    return f"+1415{2 + n // 10000 % 8}{n // 100 % 100:02d}{n % 10000:04d}"
+
+
+@pytest.fixture
+def make_org(db: Session) -> Callable[..., Organization]:
+    def make(
+        name: str = "Done Right Home Services",
+        timezone: str = "America/Chicago",
+        owner_name: str = "Dana Dispatcher",
+    ) -> Organization:
+        organization, _owner = create_organization(
+            db, name=name, owner_name=owner_name, owner_phone=unique_phone(), timezone=timezone
+        )
+        db.commit()
+        return organization
+
+    return make
+
+
+@pytest.fixture
+def make_user(db: Session) -> Callable[..., User]:
+    def make(
+        organization: Organization,
+        role: str = "technician",
+        name: str | None = None,
+        phone: str | None = None,
+        active: bool = True,
+    ) -> User:
+        user = User(
+            id=uuid.uuid4(),
+            organization_id=organization.id,
+            name=name or f"{role.title()} {uuid.uuid4().hex[:4]}",
+            phone=phone or unique_phone(),
+            role=role,
+            active=active,
+        )
+        db.add(user)
+        db.commit()
+        return user
+
+    return make
+
+
+class ApiClient:
+    """A test client that sends the caller's bearer token, the way the apps do."""
+
+    def __init__(self, client: FlaskClient, token: str | None = None) -> None:
+        self.client = client
+        self.token = token
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        merged = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        merged.update(headers or {})
+        return merged
+
+    def open(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> TestResponse:
+        return self.client.open(path, method=method, headers=self._headers(headers), **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.open("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.open("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.open("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.open("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask, connection: Any) -> ApiClient:
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def login_as(app: Flask, db: Session, connection: Any) -> Callable[[User], ApiClient]:
+    """A client logged in as the user."""
+
+    def login(user: User) -> ApiClient:
+        from fieldapi.accounts.sessions import open_session
+
+        pair = open_session(db, user, secret_key=TEST_SECRET_KEY, now=utcnow())
+        db.commit()
+        return ApiClient(app.test_client(), pair.access_token)
+
+    return login
+
+
+@pytest.fixture
+def count_queries(engine: Engine) -> Callable[[], Any]:
+    """Counts the SQL statements run inside a `with count_queries() as counter:` block."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counter

@@ -1,0 +1,45 @@
+"""Queueing texts: a row in the caller's transaction, sent later by `fieldapi worker`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from fieldapi.errors import Unprocessable
+from fieldapi.messaging.models import Message
+from fieldapi.phones import InvalidPhone, region_of, to_e164
+
+
+def queue_message(
+    db: Session,
+    *,
+    organization_id: uuid.UUID | None,
+    to: str,
+    body: str,
+    purpose: str,
+    allowed_regions: Sequence[str],
+    job_id: uuid.UUID | None = None,
+    appointment_id: uuid.UUID | None = None,
+) -> Message:
+    """Queue a text inside the caller's transaction, so it exists exactly when the change
+    that caused it commits. An invalid or out-of-region number fails here, not in the worker."""
+    try:
+        phone = to_e164(to)
+    except InvalidPhone as error:
+        raise Unprocessable(f"Cannot text {to!r}: {error}") from error
+    if region_of(phone) not in allowed_regions:
+        raise Unprocessable(f"Texts to {phone} are not allowed (region not enabled).")
+    message = Message(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        to_phone=phone,
+        body=body,
+        purpose=purpose,
+        job_id=job_id,
+        appointment_id=appointment_id,
+        status="queued",
+    )
+    db.add(message)
+    return message

@@ -1,0 +1,37 @@
+"""Every text the product sends, in one place: short (one SMS segment where possible)
+and signed with the organization's name."""
+
+from __future__ import annotations
+
+
+def passcode(organization: str, code: str, minutes: int) -> str:
+    return f"{code} is your {organization} login code. It expires in {minutes} min. Don't share it."
+
+
+def invite(organization: str, name: str, role: str, field_url: str, manager_url: str) -> str:
+    first = name.split()[0] if name.split() else name
+    if role == "technician":
+        links = f"Get Dispatch Field: {field_url}"
+    elif role == "dispatcher":
+        links = f"Get Dispatch Manager: {manager_url}"
+    else:
+        links = f"Get Dispatch Field: {field_url} and Dispatch Manager: {manager_url}"
+    return f"Hi {first}, {organization} added you to their team. {links}"
+
+
+def on_my_way(technician_first_name: str, organization: str, arrival: str | None) -> str:
+    if arrival is None:
+        return f"{technician_first_name} from {organization} is on the way."
+    return f"{technician_first_name} from {organization} is on the way, arriving around {arrival}."
+
+
+def arrival(technician_first_name: str, organization: str) -> str:
+    return f"{technician_first_name} from {organization} has arrived."
+
+
+def survey(organization: str, survey_url: str) -> str:
+    return f"Thanks for choosing {organization}! How did we do? {survey_url}"
+
+
+def help_reply() -> str:
+    return "Dispatch texts about your service appointments. Reply STOP to opt out, START to opt in."

@@ -1,0 +1,51 @@
+"""Who may do what: the one place views and services ask.
+
+Dispatchers and users with role `both` see and manage everything in their organization;
+technicians see only their own assigned appointments and the jobs those belong to.
+Anything outside the caller's organization does not exist for them (404, never 403).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, and_, exists, select
+
+from fieldapi.accounts.principal import Principal
+from fieldapi.errors import Forbidden
+from fieldapi.jobs.models import Appointment, Job
+
+
+def is_manager(principal: Principal) -> bool:
+    return principal.is_dispatcher
+
+
+def require_manager(principal: Principal, what: str = "do this") -> None:
+    if not is_manager(principal):
+        raise Forbidden(f"Only dispatchers can {what}.")
+
+
+def may_see_user(principal: Principal, user_id: uuid.UUID) -> bool:
+    """A user's track and details: managers, or the user themself."""
+    return is_manager(principal) or principal.user_id == user_id
+
+
+def visible_jobs(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause for the jobs the caller may see."""
+    in_org = Job.organization_id == principal.organization_id
+    if is_manager(principal):
+        return and_(in_org, Job.offer_state != "declined")
+    assigned = exists(
+        select(Appointment.id).where(
+            Appointment.job_id == Job.id, Appointment.technician_id == principal.user_id
+        )
+    )
+    return and_(in_org, Job.offer_state != "declined", assigned)
+
+
+def visible_appointments(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause for the appointments the caller may see (the calendar)."""
+    in_org = Appointment.organization_id == principal.organization_id
+    if is_manager(principal):
+        return in_org
+    return and_(in_org, Appointment.technician_id == principal.user_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -14,15 +15,17 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, delete, event, select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.models import Organization, Passcode, PasscodeRequest, User
 from fieldapi.accounts.organizations import create_organization
+from fieldapi.accounts.passcodes import phone_key
 from fieldapi.app import create_app
 from fieldapi.db import database, make_engine, normalize_database_url, utcnow
 from fieldapi.localdb import LocalCluster
+from fieldapi.messaging.models import Message
 from fieldapi.migrations import upgrade
 
 pytest_plugins = ["tests.messaging.twilio_server"]
@@ -197,16 +200,58 @@ def client(app: Flask, connection: Any) -> ApiClient:
     return ApiClient(app.test_client())
 
 
+def passcode_from_outbox(db: Session, phone: str, *, seen: set[uuid.UUID] | None = None) -> str:
+    """The code in the newest passcode text queued for `phone` (ignoring the ids in `seen`)."""
+    rows = db.execute(
+        select(Message.id, Message.body)
+        .where(Message.to_phone == phone, Message.purpose == "passcode")
+        .order_by(Message.queued_at)
+    ).all()
+    bodies = [body for message_id, body in rows if message_id not in (seen or set())]
+    assert bodies, f"no passcode text was queued for {phone}"
+    found = re.search(r"\b\d{6}\b", bodies[-1])
+    assert found, bodies[-1]
+    return found.group()
+
+
+def forget_phone(db: Session, phone: str) -> None:
+    """Drop a number's passcode and request records (its resend wait and hourly count)."""
+    key = phone_key(TEST_SECRET_KEY, phone)
+    db.execute(delete(Passcode).where(Passcode.phone_hash == key))
+    db.execute(delete(PasscodeRequest).where(PasscodeRequest.phone_hash == key))
+    db.commit()
+
+
 @pytest.fixture
 def login_as(app: Flask, db: Session, connection: Any) -> Callable[[User], ApiClient]:
-    """A client logged in as the user."""
+    """A client logged in as the user the way the apps do it: ask for a passcode, read it
+    from the text queued in the outbox, exchange it for tokens. The number's resend wait and
+    hourly count are cleared first, so a test may log the same user in many times. An
+    inactive user gets no text: their client carries a session opened directly, which the
+    API refuses (401) like any token of an inactive user."""
 
     def login(user: User) -> ApiClient:
-        from fieldapi.accounts.sessions import open_session
+        client = app.test_client()
+        if not db.scalar(select(User.active).where(User.id == user.id)):
+            from fieldapi.accounts.sessions import open_session
 
-        pair = open_session(db, user, secret_key=TEST_SECRET_KEY, now=utcnow())
-        db.commit()
-        return ApiClient(app.test_client(), pair.access_token)
+            pair = open_session(db, user, secret_key=TEST_SECRET_KEY, now=utcnow())
+            db.commit()
+            return ApiClient(client, pair.access_token)
+        forget_phone(db, user.phone)
+        seen = set(
+            db.scalars(
+                select(Message.id).where(
+                    Message.to_phone == user.phone, Message.purpose == "passcode"
+                )
+            )
+        )
+        asked = client.post("/v1/auth/passcode", json={"phone": user.phone})
+        assert asked.status_code == 202, asked.json
+        code = passcode_from_outbox(db, user.phone, seen=seen)
+        answer = client.post("/v1/auth/session", json={"phone": user.phone, "passcode": code})
+        assert answer.status_code == 201, answer.json
+        return ApiClient(client, answer.json["access_token"])
 
     return login
 

@@ -1,11 +1,21 @@
-"""Organizations, users and their login sessions."""
+"""Organizations, users, their login sessions, and the records that guard passcode login."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
@@ -67,3 +77,62 @@ class AuthSession(IdMixin, Base):
     refreshed_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Passcode(Base):
+    """The current login code of one phone number, and that number's failure record.
+
+    Global, not per organization: a code is asked for before anyone is known, and a row is
+    kept for numbers without an account too, so that both get the same work and the same
+    answer. The number is stored only as a keyed hash, the code only as an HMAC.
+    """
+
+    __tablename__ = "passcodes"
+
+    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    issued_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)  # wrong tries on the current code
+    consumed_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(default=0)  # wrong tries since the last login
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PasscodeRequest(Base):
+    """One accepted passcode request: the per-number hourly cap and the global hourly text
+    budget count these. Global for the same reason as `passcodes`."""
+
+    __tablename__ = "passcode_requests"
+    __table_args__ = (
+        Index("ix_passcode_requests_phone_hash_requested_at", "phone_hash", "requested_at"),
+        Index(
+            "ix_passcode_requests_texted_requested_at",
+            "requested_at",
+            postgresql_where=text("texted"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime]
+    texted: Mapped[bool]
+
+
+class UsedRefreshToken(Base):
+    """A refresh token already exchanged; seeing it again means it leaked: the session ends."""
+
+    __tablename__ = "used_refresh_tokens"
+    __table_args__ = (
+        PrimaryKeyConstraint("organization_id", "token_hash"),
+        Index("ix_used_refresh_tokens_token_hash", "token_hash"),
+        Index("ix_used_refresh_tokens_session_id", "session_id"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_sessions.id", ondelete="CASCADE")
+    )
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)

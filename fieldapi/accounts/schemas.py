@@ -1,6 +1,8 @@
 """Wire formats of accounts."""
 
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from fieldapi.accounts.models import ROLES
 
 
 class OrganizationRefSchema(Schema):
@@ -16,3 +18,64 @@ class UserSchema(Schema):
     active = fields.Boolean()
     on_duty = fields.Boolean()
     organization = fields.Nested(OrganizationRefSchema)
+
+
+def phone_field() -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Length(max=64),
+        metadata={"description": "any common form; answered in E.164", "example": "(312) 200-0100"},
+    )
+
+
+class PasscodeRequestSchema(Schema):
+    phone = phone_field()
+
+
+class PasscodeSentSchema(Schema):
+    expires_in = fields.Integer(metadata={"description": "seconds the passcode is valid"})
+    resend_after = fields.Integer(metadata={"description": "seconds before asking again"})
+
+
+class DeviceSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # newer apps may describe themselves in more detail
+
+    platform = fields.String(validate=validate.Length(max=40), metadata={"example": "ios"})
+    app = fields.String(validate=validate.Length(max=40), metadata={"example": "field"})
+    app_version = fields.String(validate=validate.Length(max=40), metadata={"example": "1.4.0"})
+
+
+class SessionRequestSchema(Schema):
+    phone = phone_field()
+    passcode = fields.String(
+        required=True, validate=validate.Length(max=16), metadata={"example": "123456"}
+    )
+    device = fields.Nested(DeviceSchema)
+
+
+class RefreshRequestSchema(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokensSchema(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    token_type = fields.String(metadata={"example": "Bearer"})
+    expires_in = fields.Integer(metadata={"description": "seconds the access token is valid"})
+    refresh_expires_in = fields.Integer(
+        metadata={"description": "seconds the refresh token is valid"}
+    )
+    user = fields.Nested(UserSchema)
+
+
+class TeamMemberCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    phone = phone_field()
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class TeamMemberUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    active = fields.Boolean()

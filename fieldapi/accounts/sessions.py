@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import AuthSession, Organization, User
+from fieldapi.accounts.models import AuthSession, Organization, UsedRefreshToken, User
 from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.tokens import hash_token, new_token
+from fieldapi.errors import Unauthorized
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
+REFRESH_REFUSED = "The refresh token is not valid; log in again."
+
+
+@dataclass(frozen=True)
+class TokenLifetimes:
+    access: timedelta = ACCESS_TOKEN_TTL
+    refresh: timedelta = REFRESH_TOKEN_TTL
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> TokenLifetimes:
+        return cls(
+            access=timedelta(minutes=config["ACCESS_TOKEN_MINUTES"]),
+            refresh=timedelta(days=config["REFRESH_TOKEN_DAYS"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -30,22 +47,31 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     session_id: uuid.UUID
+    refresh_expires_in: int = int(REFRESH_TOKEN_TTL.total_seconds())
+    token_type: str = "Bearer"
 
 
 def open_session(
-    db: Session, user: User, *, secret_key: str, now: datetime, device: Device | None = None
+    db: Session,
+    user: User,
+    *,
+    secret_key: str,
+    now: datetime,
+    device: Device | None = None,
+    lifetimes: TokenLifetimes | None = None,
 ) -> TokenPair:
     """Start a session for a user who has just proved they hold their phone."""
     device = device or Device()
+    lifetimes = lifetimes or TokenLifetimes()
     access, refresh = new_token(), new_token()
     record = AuthSession(
         id=uuid.uuid4(),
         organization_id=user.organization_id,
         user_id=user.id,
         access_token_hash=hash_token(secret_key, access),
-        access_expires_at=now + ACCESS_TOKEN_TTL,
+        access_expires_at=now + lifetimes.access,
         refresh_token_hash=hash_token(secret_key, refresh),
-        refresh_expires_at=now + REFRESH_TOKEN_TTL,
+        refresh_expires_at=now + lifetimes.refresh,
         device_platform=device.platform,
         device_app=device.app,
         device_app_version=device.app_version,
@@ -53,7 +79,65 @@ def open_session(
     )
     db.add(record)
     db.flush()
-    return TokenPair(access, refresh, int(ACCESS_TOKEN_TTL.total_seconds()), record.id)
+    return _pair(access, refresh, record.id, lifetimes)
+
+
+def rotate_refresh_token(
+    db: Session,
+    refresh_token: str,
+    *,
+    secret_key: str,
+    now: datetime,
+    lifetimes: TokenLifetimes | None = None,
+) -> tuple[TokenPair, User]:
+    """Exchange a refresh token for a new pair; the old tokens stop working. A refresh token
+    seen a second time has leaked (or been raced): the whole session ends (401). The caller
+    commits; a refused token raises Unauthorized after committing any revocation."""
+    lifetimes = lifetimes or TokenLifetimes()
+    digest = hash_token(secret_key, refresh_token)
+    record = db.scalars(
+        select(AuthSession)
+        .where(AuthSession.refresh_token_hash == digest)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if record is None:
+        used = db.scalar(
+            select(UsedRefreshToken.session_id).where(UsedRefreshToken.token_hash == digest)
+        )
+        if used is not None:
+            revoke_session(db, used, now=now, reason="refresh token reused")
+            db.commit()
+        raise Unauthorized(REFRESH_REFUSED)
+    user = db.get_one(User, record.user_id)
+    if record.revoked_at is not None or record.refresh_expires_at <= now or not user.active:
+        raise Unauthorized(REFRESH_REFUSED)
+    db.add(
+        UsedRefreshToken(
+            organization_id=record.organization_id,
+            token_hash=digest,
+            session_id=record.id,
+            used_at=now,
+        )
+    )
+    access, refresh = new_token(), new_token()
+    record.access_token_hash = hash_token(secret_key, access)
+    record.access_expires_at = now + lifetimes.access
+    record.refresh_token_hash = hash_token(secret_key, refresh)
+    record.refresh_expires_at = now + lifetimes.refresh
+    record.refreshed_at = now
+    db.flush()
+    return _pair(access, refresh, record.id, lifetimes), user
+
+
+def _pair(access: str, refresh: str, session_id: uuid.UUID, lifetimes: TokenLifetimes) -> TokenPair:
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=int(lifetimes.access.total_seconds()),
+        session_id=session_id,
+        refresh_expires_in=int(lifetimes.refresh.total_seconds()),
+    )
 
 
 def authenticate(
@@ -92,4 +176,14 @@ def revoke_user_sessions(db: Session, user_id: uuid.UUID, *, now: datetime, reas
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now, revoked_reason=reason)
     )
-    return result.rowcount
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def prune_used_refresh_tokens(db: Session, *, now: datetime) -> int:
+    """Periodic clean-up: used tokens of sessions that can no longer be refreshed anyway."""
+    dead = select(AuthSession.id).where(
+        (AuthSession.refresh_expires_at < now) | AuthSession.revoked_at.is_not(None)
+    )
+    result = db.execute(delete(UsedRefreshToken).where(UsedRefreshToken.session_id.in_(dead)))
+    db.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]

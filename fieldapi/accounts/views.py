@@ -1,17 +1,37 @@
-"""HTTP endpoints of accounts."""
+"""HTTP endpoints of accounts: login, the logged-in user, the team."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal
+from fieldapi.accounts import service, team
+from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.accounts.models import Organization, User
-from fieldapi.accounts.schemas import UserSchema
-from fieldapi.db import session
+from fieldapi.accounts.passcodes import PasscodeRules, PasscodeSent, request_passcode
+from fieldapi.accounts.schemas import (
+    PasscodeRequestSchema,
+    PasscodeSentSchema,
+    RefreshRequestSchema,
+    SessionRequestSchema,
+    TeamMemberCreateSchema,
+    TeamMemberUpdateSchema,
+    TokensSchema,
+    UserSchema,
+)
+from fieldapi.accounts.sessions import Device, TokenLifetimes
+from fieldapi.db import session, utcnow
+from fieldapi.extensions import rate_limited
 
+auth_blp = Blueprint(
+    "auth", __name__, url_prefix="/auth", description="Login by phone number and SMS passcode"
+)
 me_blp = Blueprint("me", __name__, url_prefix="/me", description="The logged-in user")
+team_blp = Blueprint("team", __name__, url_prefix="/team", description="Team management")
 
 
 def user_view(user: User, organization: Organization) -> dict[str, Any]:
@@ -26,6 +46,96 @@ def user_view(user: User, organization: Organization) -> dict[str, Any]:
     }
 
 
+def tokens_view(result: service.LoggedIn) -> dict[str, Any]:
+    tokens = result.tokens
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": tokens.token_type,
+        "expires_in": tokens.expires_in,
+        "refresh_expires_in": tokens.refresh_expires_in,
+        "user": user_view(result.user, result.organization),
+    }
+
+
+def _logs_passcodes(config: Mapping[str, Any]) -> bool:
+    return bool(config["SMS_TRANSPORT"] == "console" and config["FIELDAPI_ENV"] == "development")
+
+
+@auth_blp.route("/passcode", methods=["POST"])
+@rate_limited("PASSCODE_RATE_LIMIT")
+@auth_blp.arguments(PasscodeRequestSchema)
+@auth_blp.response(202, PasscodeSentSchema)
+def ask_passcode(args: dict[str, Any]) -> PasscodeSent:
+    """Text a login passcode to a phone number.
+
+    The answer is the same whether or not the number has an account; only an active user
+    gets a text. 429 with `Retry-After` within 30 s of the last code, past the hourly cap
+    of the number, or while the number is locked after too many wrong passcodes.
+    """
+    config = current_app.config
+    return request_passcode(
+        session(),
+        args["phone"],
+        secret_key=config["SECRET_KEY"],
+        now=utcnow(),
+        rules=PasscodeRules.from_config(config),
+        log_code=_logs_passcodes(config),
+    )
+
+
+@auth_blp.route("/session", methods=["POST"])
+@rate_limited("LOGIN_RATE_LIMIT")
+@auth_blp.arguments(SessionRequestSchema)
+@auth_blp.response(201, TokensSchema)
+def log_in(args: dict[str, Any]) -> dict[str, Any]:
+    """Log in with a phone number and the passcode texted to it.
+
+    401 for a wrong, used or expired passcode; 429 with `Retry-After` while the number is
+    locked after too many wrong ones.
+    """
+    config = current_app.config
+    result = service.log_in(
+        session(),
+        phone=args["phone"],
+        passcode=args["passcode"],
+        device=Device(**args.get("device", {})),
+        secret_key=config["SECRET_KEY"],
+        now=utcnow(),
+        rules=PasscodeRules.from_config(config),
+        lifetimes=TokenLifetimes.from_config(config),
+    )
+    return tokens_view(result)
+
+
+@auth_blp.route("/session", methods=["DELETE"])
+@auth_blp.doc(security=BEARER_SECURITY)
+@auth_blp.response(204)
+def log_out() -> None:
+    """Log out: both tokens of this session stop working."""
+    service.log_out(session(), current_principal(), now=utcnow())
+
+
+@auth_blp.route("/refresh", methods=["POST"])
+@rate_limited("LOGIN_RATE_LIMIT")
+@auth_blp.arguments(RefreshRequestSchema)
+@auth_blp.response(200, TokensSchema)
+def refresh(args: dict[str, Any]) -> dict[str, Any]:
+    """Exchange the refresh token for a new pair.
+
+    The old refresh token stops working; presenting it again ends the whole session (401).
+    """
+    config = current_app.config
+    result = service.refresh(
+        session(),
+        args["refresh_token"],
+        secret_key=config["SECRET_KEY"],
+        now=utcnow(),
+        lifetimes=TokenLifetimes.from_config(config),
+    )
+    return tokens_view(result)
+
+
 @me_blp.route("")
 @me_blp.doc(security=BEARER_SECURITY)
 @me_blp.response(200, UserSchema)
@@ -37,4 +147,48 @@ def me() -> dict[str, Any]:
     return user_view(user, db.get_one(Organization, user.organization_id))
 
 
-blueprints: tuple[Blueprint, ...] = (me_blp,)
+@team_blp.route("", methods=["GET"])
+@team_blp.doc(security=BEARER_SECURITY)
+@team_blp.response(200, UserSchema(many=True))
+def list_team() -> list[dict[str, Any]]:
+    """The organization's users, active or not (dispatchers only)."""
+    principal = current_principal()
+    db = session()
+    organization = db.get_one(Organization, principal.organization_id)
+    return [user_view(user, organization) for user in team.list_team(db, principal)]
+
+
+@team_blp.route("", methods=["POST"])
+@team_blp.doc(security=BEARER_SECURITY)
+@login_required
+@team_blp.arguments(TeamMemberCreateSchema)
+@team_blp.response(201, UserSchema)
+def add_member(args: dict[str, Any]) -> dict[str, Any]:
+    """Add a member (dispatchers only); they get a text with the app(s) to download.
+
+    409 when the phone number already belongs to a user.
+    """
+    principal = current_principal()
+    db = session()
+    invite = team.InviteSettings.from_config(current_app.config)
+    user = team.add_member(db, principal, invite=invite, **args)
+    return user_view(user, db.get_one(Organization, user.organization_id))
+
+
+@team_blp.route("/<uuid:user_id>", methods=["PATCH"])
+@team_blp.doc(security=BEARER_SECURITY)
+@login_required
+@team_blp.arguments(TeamMemberUpdateSchema)
+@team_blp.response(200, UserSchema)
+def update_member(args: dict[str, Any], user_id: uuid.UUID) -> dict[str, Any]:
+    """Rename a member, change their role, deactivate or reactivate them (dispatchers only).
+
+    `active: false` ends every session of theirs at once. 409 for the last active dispatcher.
+    """
+    principal = current_principal()
+    db = session()
+    user = team.update_member(db, principal, user_id, now=utcnow(), **args)
+    return user_view(user, db.get_one(Organization, user.organization_id))
+
+
+blueprints: tuple[Blueprint, ...] = (auth_blp, me_blp, team_blp)

@@ -1,0 +1,175 @@
+"""Team management by dispatchers: list, add (with an invite text), rename, change role,
+deactivate and reactivate members."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fieldapi.accounts.models import ROLES, Organization, User
+from fieldapi.accounts.numbers import read_phone
+from fieldapi.accounts.policy import require_manager
+from fieldapi.accounts.principal import Principal
+from fieldapi.accounts.sessions import revoke_user_sessions
+from fieldapi.errors import Conflict, NotFound, Unprocessable
+from fieldapi.messaging import templates
+from fieldapi.messaging.outbox import queue_message
+
+DISPATCHING_ROLES = ("dispatcher", "both")
+PHONE_TAKEN = "This phone number already belongs to a user."
+
+
+@dataclass(frozen=True)
+class InviteSettings:
+    field_app_url: str
+    manager_app_url: str
+    default_region: str = "US"
+    allowed_regions: tuple[str, ...] = ("US", "CA")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> InviteSettings:
+        return cls(
+            field_app_url=config["FIELD_APP_URL"],
+            manager_app_url=config["MANAGER_APP_URL"],
+            default_region=config["PHONE_DEFAULT_REGION"],
+            allowed_regions=tuple(config["SMS_ALLOWED_REGIONS"]),
+        )
+
+
+def list_team(db: Session, principal: Principal) -> Sequence[User]:
+    """Everyone in the caller's organization, active or not, by name."""
+    require_manager(principal, "see the team")
+    return db.scalars(
+        select(User)
+        .where(User.organization_id == principal.organization_id)
+        .order_by(User.name, User.id)
+    ).all()
+
+
+def add_member(
+    db: Session,
+    principal: Principal,
+    *,
+    name: str,
+    phone: str,
+    role: str,
+    invite: InviteSettings,
+) -> User:
+    """A new member, texted a link to the app(s) their role uses. A phone number already on
+    any team is a 409: a number is one login."""
+    require_manager(principal, "add team members")
+    clean_name = _clean_name(name)
+    _check_role(role)
+    e164 = read_phone(
+        phone, default_region=invite.default_region, allowed_regions=invite.allowed_regions
+    )
+    if db.scalar(select(User.id).where(User.phone == e164)) is not None:
+        raise Conflict(PHONE_TAKEN, errors={"phone": [PHONE_TAKEN]})
+    organization = db.get_one(Organization, principal.organization_id)
+    user = User(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        name=clean_name,
+        phone=e164,
+        role=role,
+        active=True,
+    )
+    try:
+        with db.begin_nested():
+            db.add(user)
+    except IntegrityError as error:  # the same number added at the same moment elsewhere
+        raise Conflict(PHONE_TAKEN, errors={"phone": [PHONE_TAKEN]}) from error
+    queue_message(
+        db,
+        organization_id=organization.id,
+        to=e164,
+        body=templates.invite(
+            organization.name, clean_name, role, invite.field_app_url, invite.manager_app_url
+        ),
+        purpose="invite",
+        allowed_regions=invite.allowed_regions,
+    )
+    db.commit()
+    return user
+
+
+def update_member(
+    db: Session,
+    principal: Principal,
+    user_id: uuid.UUID,
+    *,
+    now: datetime,
+    name: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+) -> User:
+    """Rename, change the role, deactivate or reactivate. Deactivating ends every session of
+    the member in the same transaction; reactivating lets them log in again (old tokens stay
+    dead). The last active dispatcher of an organization stays one (409)."""
+    require_manager(principal, "change team members")
+    # One team change at a time per organization, so two dispatchers demoting each other at
+    # once cannot leave the organization without one.
+    db.execute(
+        select(Organization.id)
+        .where(Organization.id == principal.organization_id)
+        .with_for_update()
+    )
+    user = db.scalars(
+        select(User)
+        .where(User.id == user_id, User.organization_id == principal.organization_id)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if user is None:
+        raise NotFound("No such team member.")
+    new_name = _clean_name(name) if name is not None else user.name
+    if role is not None:
+        _check_role(role)
+    new_role = role if role is not None else user.role
+    new_active = active if active is not None else user.active
+    still_dispatching = new_active and new_role in DISPATCHING_ROLES
+    if user.active and user.is_dispatcher and not still_dispatching:
+        _keep_a_dispatcher(db, user)
+    if user.active and not new_active:
+        revoke_user_sessions(db, user.id, now=now, reason="deactivated")
+    user.name, user.role, user.active = new_name, new_role, new_active
+    db.commit()
+    return user
+
+
+def _keep_a_dispatcher(db: Session, user: User) -> None:
+    others = db.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(
+            User.organization_id == user.organization_id,
+            User.id != user.id,
+            User.active.is_(True),
+            User.role.in_(DISPATCHING_ROLES),
+        )
+    )
+    if not others:
+        raise Conflict(
+            f"{user.name} is the last active dispatcher of the organization; make someone "
+            "else a dispatcher first."
+        )
+
+
+def _clean_name(name: str) -> str:
+    clean = " ".join(name.split())
+    if not clean or len(clean) > 200:
+        message = "A name of 1 to 200 characters is required."
+        raise Unprocessable(message, errors={"name": [message]})
+    return clean
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        message = f"The role must be one of {', '.join(ROLES)}."
+        raise Unprocessable(message, errors={"role": [message]})

@@ -1,0 +1,270 @@
+"""POST /v1/auth/session: codes are single use, short-lived, and cannot be guessed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from fieldapi.accounts.models import AuthSession, Organization, User
+from fieldapi.accounts.tokens import hash_token
+from fieldapi.messaging.models import Message
+from tests.accounts.conftest import ask_code, passcode_record
+from tests.conftest import TEST_SECRET_KEY, ApiClient, passcode_from_outbox, unique_phone
+
+START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+
+
+def sessions_of(db: Session, user: User) -> list[AuthSession]:
+    db.expire_all()
+    return list(db.scalars(select(AuthSession).where(AuthSession.user_id == user.id)))
+
+
+def log_in(client: ApiClient, phone: str, code: str, **extra: object) -> object:
+    return client.post("/v1/auth/session", json={"phone": phone, "passcode": code, **extra})
+
+
+def a_wrong_code(right: str, n: int) -> str:
+    wrong = f"{n % 10**6:06d}"
+    return wrong if wrong != right else f"{(n + 1) % 10**6:06d}"
+
+
+def test_a_passcode_logs_in_and_records_the_device(
+    client: ApiClient, db: Session, org: Organization, technician: User
+) -> None:
+    code = ask_code(client, db, technician.phone)
+    device = {"platform": "android", "app": "field", "app_version": "2.3.1", "model": "Pixel 8"}
+
+    response = log_in(client, technician.phone, code, device=device)
+
+    assert response.status_code == 201
+    body = response.json
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 15 * 60
+    assert body["user"] == {
+        "id": str(technician.id),
+        "name": "Sam Ortiz",
+        "phone": technician.phone,
+        "role": "technician",
+        "active": True,
+        "on_duty": True,
+        "organization": {"id": str(org.id), "name": org.name},
+    }
+    [record] = sessions_of(db, technician)
+    assert record.access_token_hash == hash_token(TEST_SECRET_KEY, body["access_token"])
+    assert record.refresh_token_hash == hash_token(TEST_SECRET_KEY, body["refresh_token"])
+    assert (record.device_platform, record.device_app, record.device_app_version) == (
+        "android",
+        "field",
+        "2.3.1",
+    )
+    assert record.organization_id == org.id and record.revoked_at is None
+    passcode = passcode_record(db, technician.phone)
+    assert passcode is not None and passcode.consumed_at is not None
+    me = ApiClient(client.client, body["access_token"]).get("/v1/me")
+    assert me.status_code == 200 and me.json["id"] == str(technician.id)
+
+
+def test_spaces_and_dashes_in_the_code_are_forgiven(
+    client: ApiClient, db: Session, technician: User
+) -> None:
+    code = ask_code(client, db, technician.phone)
+
+    response = log_in(client, technician.phone, f" {code[:3]}-{code[3:]} ")
+
+    assert response.status_code == 201
+    assert len(sessions_of(db, technician)) == 1
+
+
+def test_a_used_code_cannot_be_replayed(client: ApiClient, db: Session, technician: User) -> None:
+    code = ask_code(client, db, technician.phone)
+    assert log_in(client, technician.phone, code).status_code == 201
+
+    replay = log_in(client, technician.phone, code)
+
+    assert replay.status_code == 401
+    assert replay.json["code"] == 401
+    assert len(sessions_of(db, technician)) == 1
+    record = passcode_record(db, technician.phone)
+    assert record is not None and record.code_hash is None and record.failures == 1
+
+
+def test_a_code_expires_after_ten_minutes(
+    client: ApiClient,
+    db: Session,
+    org: Organization,
+    technician: User,
+    make_user: Callable[..., User],
+) -> None:
+    other = make_user(org)
+    with time_machine.travel(START, tick=False) as clock:
+        late = ask_code(client, db, technician.phone)
+        in_time = ask_code(client, db, other.phone)
+        clock.shift(timedelta(minutes=9, seconds=59))
+        assert log_in(client, other.phone, in_time).status_code == 201
+        clock.shift(timedelta(seconds=2))
+
+        expired = log_in(client, technician.phone, late)
+
+    assert expired.status_code == 401
+    assert sessions_of(db, technician) == []
+    record = passcode_record(db, technician.phone)
+    assert record is not None and record.consumed_at is None and record.failures == 1
+
+
+def test_five_wrong_tries_end_a_code(client: ApiClient, db: Session, technician: User) -> None:
+    code = ask_code(client, db, technician.phone)
+    for n in range(5):
+        assert log_in(client, technician.phone, a_wrong_code(code, n)).status_code == 401
+
+    right_but_too_late = log_in(client, technician.phone, code)
+
+    assert right_but_too_late.status_code == 401
+    assert sessions_of(db, technician) == []
+    record = passcode_record(db, technician.phone)
+    assert record is not None and record.attempts == 6 and record.failures == 6
+
+
+def test_a_hundred_wrong_codes_over_resends_never_get_in_and_lock_the_number(
+    client: ApiClient, db: Session, technician: User
+) -> None:
+    """The attacker keeps asking for new codes and guessing, waiting out every limit."""
+    phone = technician.phone
+    wrong, locked_answers = 0, 0
+    answers: set[int] = set()
+    seen: set[uuid.UUID] = set()
+    code = ""
+    with time_machine.travel(START, tick=False) as clock:
+        while wrong < 100:
+            asked = client.post("/v1/auth/passcode", json={"phone": phone})
+            if asked.status_code == 429:
+                clock.shift(timedelta(seconds=int(asked.headers["Retry-After"])))
+                continue
+            code = passcode_from_outbox(db, phone, seen=seen)
+            seen.update(db.scalars(select(Message.id).where(Message.to_phone == phone)))
+            for _ in range(3):  # three guesses per code, then a resend
+                answer = log_in(client, phone, a_wrong_code(code, wrong))
+                answers.add(answer.status_code)
+                if answer.status_code == 429:
+                    locked_answers += 1
+                    clock.shift(timedelta(seconds=int(answer.headers["Retry-After"])))
+                    break
+                wrong += 1
+                if wrong == 100:
+                    break
+            clock.shift(timedelta(seconds=31))
+
+        record = passcode_record(db, phone)
+        assert record is not None
+        assert record.failures == 100
+        assert record.locked_until is not None and record.locked_until > START + timedelta(days=3)
+        assert record.code_hash is None
+        # Locked: even the last right code is refused, and no new one can be asked for.
+        assert log_in(client, phone, code).status_code == 429
+        assert client.post("/v1/auth/passcode", json={"phone": phone}).status_code == 429
+
+    assert answers == {401, 429}
+    assert locked_answers >= 9
+    assert sessions_of(db, technician) == []
+
+
+def test_a_locked_number_refuses_its_right_code(
+    client: ApiClient, db: Session, technician: User
+) -> None:
+    phone = technician.phone
+    with time_machine.travel(START, tick=False) as clock:
+        first = ask_code(client, db, phone)
+        for n in range(5):
+            assert log_in(client, phone, a_wrong_code(first, n)).status_code == 401
+        clock.shift(timedelta(seconds=31))
+        second = ask_code(client, db, phone)
+        for n in range(4):
+            assert log_in(client, phone, a_wrong_code(second, n)).status_code == 401
+
+        tenth = log_in(client, phone, a_wrong_code(second, 4))
+        refused = log_in(client, phone, second)
+
+        assert tenth.status_code == 401
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == str(15 * 60)
+        assert client.post("/v1/auth/passcode", json={"phone": phone}).status_code == 429
+        record = passcode_record(db, phone)
+        assert record is not None and record.failures == 10 and record.code_hash is None
+        assert record.locked_until == START + timedelta(seconds=31, minutes=15)
+
+        clock.shift(timedelta(minutes=15))
+        assert log_in(client, phone, ask_code(client, db, phone)).status_code == 201
+
+    record = passcode_record(db, phone)
+    assert record is not None and record.failures == 0 and record.locked_until is None
+    assert len(sessions_of(db, technician)) == 1
+
+
+def test_wrong_codes_for_unknown_and_registered_numbers_look_the_same(
+    client: ApiClient, db: Session, technician: User
+) -> None:
+    unknown = unique_phone()
+    code = ask_code(client, db, technician.phone)
+    assert client.post("/v1/auth/passcode", json={"phone": unknown}).status_code == 202
+
+    answers = [
+        log_in(client, phone, a_wrong_code(code, 7)) for phone in (technician.phone, unknown)
+    ]
+
+    assert answers[0].status_code == answers[1].status_code == 401
+    assert answers[0].get_data() == answers[1].get_data()
+    for phone in (technician.phone, unknown):
+        record = passcode_record(db, phone)
+        assert record is not None and record.failures == 1
+
+
+def test_a_number_that_never_asked_gets_401(client: ApiClient, db: Session) -> None:
+    response = log_in(client, unique_phone(), "123456")
+
+    assert response.status_code == 401
+    assert db.scalar(select(func.count()).select_from(AuthSession)) == 0
+
+
+def test_a_user_deactivated_after_the_text_cannot_log_in(
+    client: ApiClient, db: Session, technician: User
+) -> None:
+    code = ask_code(client, db, technician.phone)
+    technician.active = False
+    db.commit()
+
+    response = log_in(client, technician.phone, code)
+
+    assert response.status_code == 401
+    assert sessions_of(db, technician) == []
+
+
+@pytest.mark.parametrize(
+    "passcode",
+    ["12345", "1234567", "abcdef", "", "\uff11\uff12\uff13\uff14\uff15\uff16", None, 123456],
+)
+def test_malformed_passcodes_are_422_and_count_nothing(
+    client: ApiClient, db: Session, technician: User, passcode: object
+) -> None:
+    ask_code(client, db, technician.phone)
+
+    response = client.post(
+        "/v1/auth/session", json={"phone": technician.phone, "passcode": passcode}
+    )
+
+    assert response.status_code == 422
+    assert "passcode" in response.json["errors"]
+    record = passcode_record(db, technician.phone)
+    assert record is not None and record.failures == 0 and record.attempts == 0
+
+
+def test_a_malformed_phone_at_login_is_422(client: ApiClient, db: Session) -> None:
+    response = client.post("/v1/auth/session", json={"phone": "call me", "passcode": "123456"})
+
+    assert response.status_code == 422
+    assert "phone" in response.json["errors"]
+    assert db.scalar(select(func.count()).select_from(AuthSession)) == 0

@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapi.db import Base, IdMixin, utcnow
@@ -29,6 +39,10 @@ class Message(IdMixin, Base):
         Index("ix_messages_organization_id_queued_at", "organization_id", "queued_at"),
         Index("ix_messages_job_id", "job_id"),
         Index("ix_messages_to_phone_queued_at", "to_phone", "queued_at"),
+        Index("ix_messages_leased", "lease_until", postgresql_where=text("status = 'sending'")),
+        CheckConstraint(
+            f"status IN ({', '.join(repr(s) for s in MESSAGE_STATUSES)})", name="status"
+        ),
     )
 
     organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
@@ -46,7 +60,70 @@ class Message(IdMixin, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None]
+    leased_by: Mapped[str | None] = mapped_column(String(100))  # the worker holding the lease
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OptOut(Base):
+    """A number that replied STOP (or that Twilio reports as unsubscribed): never texted.
+
+    Global, not per organization: every organization texts from the same Twilio sender,
+    and an opt-out applies to that sender.
+    """
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(20))  # "reply" | "twilio"
+    keyword: Mapped[str | None] = mapped_column(String(20))  # STOP, ... or "21610"
+    # The organization that last texted the number when it opted out (for support).
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+
+
+class InboundMessage(IdMixin, Base):
+    """A text someone sent us that was not a keyword, kept for the organization that last
+    texted that number (None when no organization ever did)."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        Index("ix_inbound_messages_organization_id_received_at", "organization_id", "received_at"),
+    )
+
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+    from_phone: Mapped[str] = mapped_column(String(20))
+    to_phone: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StatusCallback(Base):
+    """Each delivery callback Twilio sent, once per (message SID, status).
+
+    The unique pair makes a repeated callback a no-op. A callback that arrives before the
+    worker has recorded the SID waits here (`message_id` NULL) and is applied when it does.
+    """
+
+    __tablename__ = "sms_status_callbacks"
+    __table_args__ = (
+        UniqueConstraint("message_sid", "status"),
+        Index(
+            "ix_sms_status_callbacks_unmatched",
+            "received_at",
+            postgresql_where=text("message_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[int | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    message_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE")
+    )
+    organization_id: Mapped[uuid.UUID | None]  # the message's, once matched

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from fieldapi.db import utcnow
 from fieldapi.errors import Unprocessable
 from fieldapi.messaging.models import Message
+from fieldapi.messaging.optouts import block, opt_out_of
 from fieldapi.phones import InvalidPhone, region_of, to_e164
 
 
@@ -24,7 +26,8 @@ def queue_message(
     appointment_id: uuid.UUID | None = None,
 ) -> Message:
     """Queue a text inside the caller's transaction, so it exists exactly when the change
-    that caused it commits. An invalid or out-of-region number fails here, not in the worker."""
+    that caused it commits. An invalid or out-of-region number fails here, not in the worker.
+    A text to a number that opted out is kept, as `blocked` with the reason, and never sent."""
     try:
         phone = to_e164(to)
     except InvalidPhone as error:
@@ -42,4 +45,7 @@ def queue_message(
         status="queued",
     )
     db.add(message)
+    opt_out = opt_out_of(db, phone)
+    if opt_out is not None:
+        block(db, message, opt_out, utcnow())
     return message

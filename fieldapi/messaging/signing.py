@@ -18,7 +18,8 @@ def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> st
 
     `params` may be a multi-dict (Flask's `request.form`): every value is signed.
     """
-    return RequestValidator(auth_token).compute_signature(url, params)
+    signature: str = RequestValidator(auth_token).compute_signature(url, params)
+    return signature
 
 
 def is_valid_twilio_request(

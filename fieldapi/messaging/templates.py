@@ -35,3 +35,10 @@ def survey(organization: str, survey_url: str) -> str:
 
 def help_reply() -> str:
     return "Dispatch texts about your service appointments. Reply STOP to opt out, START to opt in."
+
+
+def inbound_help(organization: str | None) -> str:
+    """The answer to HELP or INFO; names the organization that last texted the number."""
+    if organization is None:
+        return help_reply()
+    return f"{organization}: texts about your service appointments. Reply STOP to opt out."

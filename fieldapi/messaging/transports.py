@@ -82,7 +82,7 @@ def rewrite_base_url(url: str, base_url: str | None) -> str:
     return url
 
 
-class _RoutingHttpClient(TwilioHttpClient):
+class _RoutingHttpClient(TwilioHttpClient):  # type: ignore[misc]
     """twilio's own HTTP client, with two additions.
 
     * Base URL override. twilio 9.x builds absolute `https://api.twilio.com/...` URLs in its
@@ -99,7 +99,7 @@ class _RoutingHttpClient(TwilioHttpClient):
         self.base_url = base_url
         self._last = threading.local()
 
-    def request(  # type: ignore[override]
+    def request(
         self,
         method: str,
         url: str,

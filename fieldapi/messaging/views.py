@@ -1,5 +1,99 @@
-"""HTTP endpoints of this capability."""
+"""HTTP endpoints of messaging: the texts list and Twilio's webhooks."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
 
-blueprints: tuple[Blueprint, ...] = ()
+from fieldapi.accounts.auth import BEARER_SECURITY, current_principal
+from fieldapi.db import session, utcnow
+from fieldapi.messaging import service, webhooks
+from fieldapi.messaging.schemas import (
+    CallbackAnswerSchema,
+    InboundFormSchema,
+    MessagePageSchema,
+    MessageQuerySchema,
+    StatusCallbackFormSchema,
+)
+from fieldapi.messaging.webhook_request import FORM_TYPE, read_signed_form
+
+messages_blp = Blueprint(
+    "messages", __name__, url_prefix="/messages", description="Texts sent for the organization"
+)
+webhooks_blp = Blueprint(
+    "twilio_webhooks",
+    __name__,
+    url_prefix="/webhooks/twilio",
+    description="Twilio's callbacks (form-encoded, signed with X-Twilio-Signature)",
+)
+
+
+_TWIML = "TwiML: the HELP answer, otherwise an empty <Response/>"
+_XML = {"schema": {"type": "string"}}
+
+
+def _form_body(schema: type) -> dict[str, Any]:
+    return {"content": {FORM_TYPE: {"schema": schema}}}
+
+
+def _signed_form() -> MultiDict[str, str]:
+    config = current_app.config
+    return read_signed_form(
+        request,
+        public_base_url=config["PUBLIC_BASE_URL"],
+        auth_token=config["TWILIO_AUTH_TOKEN"],
+    )
+
+
+@messages_blp.route("", methods=["GET"])
+@messages_blp.doc(security=BEARER_SECURITY)
+@messages_blp.arguments(MessageQuerySchema, location="query")
+@messages_blp.response(200, MessagePageSchema)
+@messages_blp.alt_response(401, description="No or bad access token")
+@messages_blp.alt_response(403, description="Technicians may not list texts")
+@messages_blp.alt_response(404, description="`job_id` is not a job of the organization")
+def list_messages(query: dict[str, Any]) -> service.MessagePage:
+    """The organization's texts with their delivery status, newest first.
+
+    Dispatchers only. `job_id` narrows to one job's texts (404 when the job is not
+    visible). Pages of `limit`; `next_cursor` fetches the next one.
+    """
+    return service.list_messages(session(), current_principal(), **query)
+
+
+@webhooks_blp.route("/status", methods=["POST"])
+@webhooks_blp.doc(requestBody=_form_body(StatusCallbackFormSchema))
+@webhooks_blp.response(200, CallbackAnswerSchema)
+@webhooks_blp.alt_response(403, description="Missing or wrong X-Twilio-Signature")
+@webhooks_blp.alt_response(413, description="Body over 64 KiB")
+def twilio_status() -> dict[str, str]:
+    """Twilio's delivery status callback.
+
+    The status only moves forward; a repeated or late callback, or an unknown status, is
+    answered 200 and changes nothing.
+    """
+    form = _signed_form()
+    return {"result": webhooks.handle_status_callback(session(), form, utcnow())}
+
+
+@webhooks_blp.route("/inbound", methods=["POST"])
+@webhooks_blp.doc(requestBody=_form_body(InboundFormSchema))
+@webhooks_blp.response(200, description=_TWIML)
+@webhooks_blp.doc(responses={"200": {"description": _TWIML, "content": {"text/xml": _XML}}})
+@webhooks_blp.alt_response(403, description="Missing or wrong X-Twilio-Signature")
+def twilio_inbound() -> Response:
+    """An inbound text: STOP and the other opt-out keywords, START, HELP, or a message."""
+    form = _signed_form()
+    region = current_app.config.get("PHONE_DEFAULT_REGION", "US")
+    result = webhooks.handle_inbound(session(), form, utcnow(), region)
+    twiml = MessagingResponse()
+    if result.reply:
+        twiml.message(result.reply)
+    return Response(str(twiml), status=200, content_type="text/xml; charset=utf-8")
+
+
+blueprints: tuple[Blueprint, ...] = (messages_blp, webhooks_blp)

@@ -1,0 +1,148 @@
+"""Delivery status: Twilio's callbacks move a message's status forward, never back.
+
+A callback is stored once per (SID, status), so a repeat changes nothing. One that arrives
+before the worker has recorded the SID (Twilio can be that fast) waits in the table and is
+applied by `attach_pending_callbacks` when the SID is recorded; both sides take the same
+advisory lock on the SID, so neither can miss the other.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from fieldapi.messaging.activity import record_text_outcome
+from fieldapi.messaging.models import Message, StatusCallback
+from fieldapi.messaging.optouts import record_opt_out
+from fieldapi.messaging.transports import PERMANENT_OPT_OUT_CODE
+
+log = logging.getLogger(__name__)
+
+# Twilio's outbound statuses in the order a message goes through them. Our own "sent"
+# means "handed to Twilio", so only the outcomes after it (rank 4 and 5) ever apply.
+STATUS_RANK: dict[str, int] = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "read": 5,
+}
+TERMINAL_RANK = 4
+_BLOCKED_RANK = 99  # a blocked text was never handed over; nothing moves it
+
+# What Twilio's delivery error codes mean (https://www.twilio.com/docs/api/errors).
+DELIVERY_ERRORS: dict[int, str] = {
+    21610: "The recipient has unsubscribed.",
+    30003: "Unreachable destination handset.",
+    30004: "Message blocked.",
+    30005: "Unknown destination handset.",
+    30006: "Landline or unreachable carrier.",
+    30007: "Message filtered by the carrier.",
+    30008: "Unknown error.",
+}
+
+UNMATCHED_CALLBACKS_KEPT = timedelta(days=7)
+
+
+class CallbackResult(enum.StrEnum):
+    APPLIED = "applied"  # the message's status moved forward
+    IGNORED = "ignored"  # not forward (late or repeated information)
+    DUPLICATE = "duplicate"  # this very callback was handled before
+    PENDING = "pending"  # no message has this SID (yet): kept for when the worker records it
+
+
+def rank(status: str) -> int:
+    return _BLOCKED_RANK if status == "blocked" else STATUS_RANK.get(status, -1)
+
+
+def lock_sid(db: Session, sid: str) -> None:
+    """Serialize the work on one SID (callback vs. the worker recording it)."""
+    db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:sid, 0))"), {"sid": sid})
+
+
+def _advance(db: Session, message: Message, callback: StatusCallback, now: datetime) -> bool:
+    callback.message_id = message.id
+    callback.organization_id = message.organization_id
+    before = rank(message.status)
+    if STATUS_RANK[callback.status] <= before:
+        return False
+    message.status = callback.status
+    message.updated_at = now
+    if callback.status in ("delivered", "read") and message.delivered_at is None:
+        message.delivered_at = now
+    if callback.error_code is not None:
+        message.error_code = callback.error_code
+        message.error_message = DELIVERY_ERRORS.get(
+            callback.error_code, f"Twilio error {callback.error_code}."
+        )
+        if callback.error_code == PERMANENT_OPT_OUT_CODE:
+            record_opt_out(
+                db, message.to_phone, source="twilio", keyword=str(callback.error_code), now=now
+            )
+    if before < TERMINAL_RANK:
+        record_text_outcome(db, message, now)
+    return True
+
+
+def receive_status_callback(
+    db: Session, *, sid: str, status: str, error_code: int | None, now: datetime
+) -> CallbackResult:
+    """Store and apply one status callback (`status` must be one of STATUS_RANK); commits."""
+    lock_sid(db, sid)
+    callback_id = db.scalar(
+        insert(StatusCallback)
+        .values(message_sid=sid, status=status, error_code=error_code, received_at=now)
+        .on_conflict_do_nothing(index_elements=[StatusCallback.message_sid, StatusCallback.status])
+        .returning(StatusCallback.id)
+    )
+    if callback_id is None:
+        db.commit()
+        return CallbackResult.DUPLICATE
+    callback = db.get_one(StatusCallback, callback_id)
+    message = db.scalar(select(Message).where(Message.twilio_sid == sid).with_for_update())
+    if message is None:
+        db.commit()
+        return CallbackResult.PENDING
+    applied = _advance(db, message, callback, now)
+    db.commit()
+    return CallbackResult.APPLIED if applied else CallbackResult.IGNORED
+
+
+def attach_pending_callbacks(db: Session, message: Message, now: datetime) -> int:
+    """Apply the callbacks that arrived for `message`'s SID before it was recorded.
+
+    Call inside the transaction that records the SID, after `lock_sid`.
+    """
+    assert message.twilio_sid is not None
+    pending = db.scalars(
+        select(StatusCallback)
+        .where(
+            StatusCallback.message_sid == message.twilio_sid, StatusCallback.message_id.is_(None)
+        )
+        .order_by(StatusCallback.id)
+    ).all()
+    # Apply in status order: Twilio does not promise to call back in order.
+    for callback in sorted(pending, key=lambda c: STATUS_RANK[c.status]):
+        _advance(db, message, callback, now)
+    return len(pending)
+
+
+def purge_unmatched_callbacks(db: Session, now: datetime) -> int:
+    """Forget callbacks that never matched a message (someone else's SIDs); commits."""
+    result = db.execute(
+        delete(StatusCallback).where(
+            StatusCallback.message_id.is_(None),
+            StatusCallback.received_at < now - UNMATCHED_CALLBACKS_KEPT,
+        )
+    )
+    db.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,69 @@
+"""Wire formats of messaging."""
+
+from marshmallow import Schema, fields, validate
+
+from fieldapi.messaging.models import MESSAGE_STATUSES
+from fieldapi.messaging.service import MAX_PAGE
+
+
+class MessageQuerySchema(Schema):
+    job_id = fields.UUID(metadata={"description": "only the texts of this job"})
+    limit = fields.Integer(
+        load_default=50, validate=validate.Range(1, MAX_PAGE), metadata={"description": "page size"}
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "the `next_cursor` of the previous page"},
+    )
+
+
+class MessageSchema(Schema):
+    id = fields.UUID()
+    to = fields.String(metadata={"description": "E.164"})
+    body = fields.String(
+        allow_none=True, metadata={"description": "null for login passcodes (never shown)"}
+    )
+    purpose = fields.String(metadata={"example": "on_my_way"})
+    status = fields.String(metadata={"enum": list(MESSAGE_STATUSES)})
+    job_id = fields.UUID(allow_none=True)
+    appointment_id = fields.UUID(allow_none=True)
+    error_code = fields.Integer(allow_none=True, metadata={"description": "Twilio's error code"})
+    error_message = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    queued_at = fields.AwareDateTime()
+    sent_at = fields.AwareDateTime(allow_none=True)
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    updated_at = fields.AwareDateTime()
+
+
+class MessagePageSchema(Schema):
+    items = fields.List(fields.Nested(MessageSchema))
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "pass as `cursor` for the next page; null: done"}
+    )
+
+
+class CallbackAnswerSchema(Schema):
+    result = fields.String(
+        metadata={"enum": ["applied", "ignored", "duplicate", "pending", "unknown_status"]}
+    )
+
+
+class StatusCallbackFormSchema(Schema):
+    """What Twilio posts (documentation; the form is read and signature-checked as a whole)."""
+
+    MessageSid = fields.String(required=True)
+    MessageStatus = fields.String(required=True, metadata={"example": "delivered"})
+    ErrorCode = fields.String()
+    AccountSid = fields.String()
+    From = fields.String()
+    To = fields.String()
+
+
+class InboundFormSchema(Schema):
+    """What Twilio posts for an inbound text (documentation)."""
+
+    From = fields.String(required=True)
+    Body = fields.String(required=True, metadata={"example": "STOP"})
+    MessageSid = fields.String()
+    To = fields.String()

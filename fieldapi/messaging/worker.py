@@ -1,0 +1,437 @@
+"""`fieldapi worker`: sends the outbox, and runs the periodic work.
+
+Each text is claimed in its own short transaction (`FOR UPDATE SKIP LOCKED`), which sets
+it `sending` under a lease (`lease_until`, `leased_by`) and counts the attempt. The HTTP
+call to the transport happens outside any transaction; its result is written only if the
+lease is still ours. A worker that dies mid-send leaves the text `sending` with a lease
+that expires, and any worker takes it over then. Any number of workers may run.
+
+Delivery is at least once: a worker killed after Twilio accepted a text but before the
+SID was written cannot know it was sent, so the text goes again after the lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from fieldapi.db import make_engine, resolve_database_url, utcnow
+from fieldapi.messaging.activity import record_text_outcome
+from fieldapi.messaging.delivery import (
+    attach_pending_callbacks,
+    lock_sid,
+    purge_unmatched_callbacks,
+)
+from fieldapi.messaging.models import Message
+from fieldapi.messaging.optouts import block, opt_out_of, record_opt_out
+from fieldapi.messaging.service import SECRET_PURPOSES
+from fieldapi.messaging.transports import (
+    SendResult,
+    TransientSendError,
+    Transport,
+    TransportError,
+    build_transport,
+)
+from fieldapi.settings import SettingError
+
+log = logging.getLogger(__name__)
+
+STATUS_CALLBACK_PATH = "/v1/webhooks/twilio/status"
+RECORD_TRIES = 3  # writing a send's result survives a short database hiccup
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    status_callback_url: str | None
+    max_attempts: int = 6
+    retry_base_s: float = 5.0
+    retry_max_s: float = 900.0
+    lease_s: float = 60.0
+    poll_s: float = 1.0
+    maintenance_every_s: float = 600.0  # 0: off
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> WorkerSettings:
+        base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+        return cls(
+            status_callback_url=base + STATUS_CALLBACK_PATH if base else None,
+            max_attempts=int(config["SMS_MAX_ATTEMPTS"]),
+            retry_base_s=float(config["SMS_RETRY_BASE_SECONDS"]),
+            retry_max_s=float(config["SMS_RETRY_MAX_SECONDS"]),
+            lease_s=float(config["SMS_LEASE_SECONDS"]),
+            poll_s=float(config["WORKER_POLL_SECONDS"]),
+            maintenance_every_s=float(config["WORKER_MAINTENANCE_MINUTES"]) * 60,
+        )
+
+
+def retry_delay(
+    attempt: int,
+    *,
+    base_s: float,
+    max_s: float,
+    retry_after_s: float | None = None,
+    rand: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """Seconds before attempt `attempt + 1`: exponential, capped, with jitter (half fixed,
+    half random, so workers retrying together spread out), never below a `Retry-After`."""
+    ceiling = min(max_s, base_s * 2 ** max(0, attempt - 1))
+    delay = rand(ceiling / 2, ceiling)
+    if retry_after_s is not None:
+        delay = max(delay, retry_after_s)
+    return delay
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A text this worker holds: identified by its id, our name and the attempt number."""
+
+    message_id: uuid.UUID
+    to: str
+    body: str
+    attempt: int
+    leased_by: str
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        transport: Transport,
+        settings: WorkerSettings,
+        *,
+        name: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        maintenance: Callable[[Session, datetime], None] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.transport = transport
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.clock = clock
+        self.maintenance = maintenance
+        self.stopping = threading.Event()
+        self._next_maintenance = 0.0
+
+    def stop(self) -> None:
+        """Finish the text in hand, then return from `run`."""
+        self.stopping.set()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> int:
+        """Send due texts until stopped (`once`: until none is due); how many were handled."""
+        handled = 0
+        log.info("fieldapi worker %s started", self.name)
+        while not self.stopping.is_set():
+            self.maybe_run_maintenance()
+            try:
+                did = self.process_one()
+            except (OperationalError, DBAPIError) as error:
+                log.warning("worker %s: database error, trying again: %s", self.name, error)
+                did = False
+            except Exception:  # keep serving the other texts; this one's lease will expire
+                log.exception("worker %s: unexpected error", self.name)
+                did = False
+            if did:
+                handled += 1
+                continue
+            if once:
+                break
+            self.stopping.wait(self.settings.poll_s)
+        log.info("fieldapi worker %s stopped after %d texts", self.name, handled)
+        return handled
+
+    def process_one(self) -> bool:
+        """Claim one due text and send it; False when none is due."""
+        claim = self.claim()
+        if claim is None:
+            return False
+        self.send(claim)
+        return True
+
+    # -- claiming ----------------------------------------------------------------------
+
+    def claim(self) -> Claim | None:
+        """Take the next due text (or one whose lease expired) under a lease; commits.
+
+        Texts to numbers that opted out are blocked on the way, and texts whose workers kept
+        dying mid-send are failed, each in its own transaction.
+        """
+        while True:
+            now = self.clock()
+            with self.sessions() as db:
+                message = _next_due(db, now)
+                if message is None:
+                    return None
+                opt_out = opt_out_of(db, message.to_phone)
+                if opt_out is not None:
+                    message.leased_by = None
+                    block(db, message, opt_out, now)
+                    db.commit()
+                    log.info("text %s to %s blocked: opted out", message.id, message.to_phone)
+                    continue
+                if message.status == "sending" and message.attempts >= self.settings.max_attempts:
+                    self._fail(db, message, None, "No worker finished sending it.", now)
+                    db.commit()
+                    continue
+                message.attempts += 1
+                message.status = "sending"
+                message.lease_until = now + timedelta(seconds=self.settings.lease_s)
+                message.leased_by = self.name
+                message.updated_at = now
+                claim = Claim(
+                    message.id, message.to_phone, message.body, message.attempts, self.name
+                )
+                db.commit()
+                return claim
+
+    # -- sending -----------------------------------------------------------------------
+
+    def send(self, claim: Claim) -> None:
+        outcome: SendResult | TransportError
+        try:
+            outcome = self.transport.send(
+                to=claim.to, body=claim.body, status_callback=self.settings.status_callback_url
+            )
+        except TransportError as error:
+            outcome = error
+        except Exception as error:  # a bug or surprise in a transport: retry, never lose it
+            log.exception("text %s: unexpected error from the transport", claim.message_id)
+            outcome = TransientSendError(f"{type(error).__name__}: {error}")
+        self._record(claim, outcome)
+
+    def _record(self, claim: Claim, outcome: SendResult | TransportError) -> None:
+        """Write a send's outcome, if the lease is still ours."""
+        sid = outcome.sid if isinstance(outcome, SendResult) else None
+        for attempt in range(1, RECORD_TRIES + 1):
+            try:
+                with self.sessions() as db:
+                    if sid is not None:
+                        lock_sid(db, sid)
+                    message = db.scalar(
+                        select(Message)
+                        .where(
+                            Message.id == claim.message_id,
+                            Message.status == "sending",
+                            Message.leased_by == claim.leased_by,
+                            Message.attempts == claim.attempt,
+                        )
+                        .with_for_update()
+                    )
+                    if message is None:
+                        log.warning(
+                            "text %s: lease lost before its outcome was written (sid %s); "
+                            "another worker has it",
+                            claim.message_id,
+                            sid,
+                        )
+                        return
+                    now = self.clock()
+                    if isinstance(outcome, SendResult):
+                        self._sent(db, message, outcome, now)
+                    elif isinstance(outcome, TransientSendError):
+                        self._retry(db, message, outcome, now)
+                    else:
+                        self._permanent(db, message, outcome, now)
+                    db.commit()
+                    return
+            except (OperationalError, DBAPIError) as error:
+                if attempt == RECORD_TRIES:
+                    raise
+                log.warning("text %s: cannot write the outcome yet: %s", claim.message_id, error)
+                time.sleep(0.5 * attempt)
+
+    def _sent(self, db: Session, message: Message, result: SendResult, now: datetime) -> None:
+        message.status = "sent"
+        message.twilio_sid = result.sid
+        message.sent_at = now
+        message.updated_at = now
+        message.lease_until = None
+        message.error_code = None
+        message.error_message = None
+        forget_secret(message)
+        attach_pending_callbacks(db, message, now)
+        log.info("text %s to %s sent (%s)", message.id, message.to_phone, result.sid)
+
+    def _retry(
+        self, db: Session, message: Message, error: TransientSendError, now: datetime
+    ) -> None:
+        if message.attempts >= self.settings.max_attempts:
+            self._fail(
+                db, message, error.code, f"Gave up after {message.attempts} tries: {error}", now
+            )
+            return
+        delay = retry_delay(
+            message.attempts,
+            base_s=self.settings.retry_base_s,
+            max_s=self.settings.retry_max_s,
+            retry_after_s=error.retry_after_s,
+        )
+        message.status = "queued"
+        message.next_attempt_at = now + timedelta(seconds=delay)
+        message.lease_until = None
+        message.error_code = error.code
+        message.error_message = str(error)
+        message.updated_at = now
+        log.info(
+            "text %s: try %d failed (%s), next in %.1f s",
+            message.id,
+            message.attempts,
+            error,
+            delay,
+        )
+
+    def _permanent(
+        self, db: Session, message: Message, error: TransportError, now: datetime
+    ) -> None:
+        if error.is_opt_out:
+            opt_out = record_opt_out(
+                db, message.to_phone, source="twilio", keyword=str(error.code), now=now
+            )
+            message.error_code = error.code
+            block(db, message, opt_out, now)
+            return
+        self._fail(db, message, error.code, str(error), now)
+
+    def _fail(
+        self, db: Session, message: Message, code: int | None, reason: str, now: datetime
+    ) -> None:
+        message.status = "failed"
+        message.error_code = code
+        message.error_message = reason
+        message.lease_until = None
+        message.updated_at = now
+        forget_secret(message)
+        record_text_outcome(db, message, now)
+        log.warning("text %s to %s failed: %s", message.id, message.to_phone, reason)
+
+    # -- periodic work -----------------------------------------------------------------
+
+    def maybe_run_maintenance(self) -> None:
+        every = self.settings.maintenance_every_s
+        if not every or self.maintenance is None or time.monotonic() < self._next_maintenance:
+            return
+        self._next_maintenance = time.monotonic() + every
+        try:
+            with self.sessions() as db:
+                self.maintenance(db, self.clock())
+        except Exception:  # periodic work must never stop the texts
+            log.exception("worker %s: periodic work failed; next try in %.0f s", self.name, every)
+
+
+REDACTED_BODY = "[login code removed after sending]"
+
+
+def forget_secret(message: Message) -> None:
+    """A login code is kept only until it has left: nobody can read it from the outbox after."""
+    if message.purpose in SECRET_PURPOSES:
+        message.body = REDACTED_BODY
+
+
+def _next_due(db: Session, now: datetime) -> Message | None:
+    """The text to send next, locked; texts other workers hold are skipped, not waited for."""
+    expired = db.scalar(
+        select(Message)
+        .where(Message.status == "sending", Message.lease_until < now)
+        .order_by(Message.lease_until)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if expired is not None:
+        return expired
+    return db.scalar(
+        select(Message)
+        .where(Message.status == "queued", Message.next_attempt_at <= now)
+        .order_by(Message.next_attempt_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def periodic_work(db: Session, now: datetime) -> None:
+    """What every worker runs every WORKER_MAINTENANCE_MINUTES; each step commits itself."""
+    from fieldapi.accounts.passcodes import prune_passcode_records
+    from fieldapi.accounts.sessions import prune_used_refresh_tokens
+    from fieldapi.idempotency import prune_expired_keys
+    from fieldapi.locations.maintenance import run_periodic_maintenance
+
+    purge_unmatched_callbacks(db, now)
+    prune_passcode_records(db, now=now)
+    prune_used_refresh_tokens(db, now=now)
+    prune_expired_keys(db, now=now)
+    db.commit()
+    run_periodic_maintenance(db, now)
+
+
+def transport_from_config(config: dict[str, Any]) -> Transport:
+    try:
+        return build_transport(
+            config["SMS_TRANSPORT"],
+            account_sid=config["TWILIO_ACCOUNT_SID"],
+            auth_token=config["TWILIO_AUTH_TOKEN"],
+            from_number=config["TWILIO_FROM"],
+            messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"],
+            api_base_url=config["TWILIO_API_BASE_URL"],
+            timeout_s=config["TWILIO_TIMEOUT_SECONDS"],
+        )
+    except ValueError as error:
+        raise SettingError(
+            f"SMS_TRANSPORT={config['SMS_TRANSPORT']}: {error} (set TWILIO_ACCOUNT_SID, "
+            "TWILIO_AUTH_TOKEN and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID)"
+        ) from error
+
+
+def run_worker(once: bool = False) -> None:
+    """The `fieldapi worker` process: DATABASE_URL and the settings from the environment."""
+    import fieldapi.models  # noqa: F401  (every mapper, for the foreign keys between them)
+    from fieldapi.config import load_config
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("fieldapi").setLevel(logging.INFO)
+    config = load_config()
+    settings = WorkerSettings.from_config(config)
+    if config["SMS_TRANSPORT"] == "twilio" and settings.lease_s <= config["TWILIO_TIMEOUT_SECONDS"]:
+        log.warning("SMS_LEASE_SECONDS should be above TWILIO_TIMEOUT_SECONDS")
+    transport = transport_from_config(config)
+    engine: Engine = make_engine(resolve_database_url(config["DATABASE_URL"]), pool_size=2)
+    worker = Worker(
+        sessionmaker(bind=engine, expire_on_commit=False),
+        transport,
+        settings,
+        maintenance=periodic_work,
+    )
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info(
+            "worker %s: %s, finishing the text in hand", worker.name, signal.Signals(signum).name
+        )
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        worker.run(once=once)
+    finally:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()
+        engine.dispose()
+
+
+__all__ = ["Worker", "WorkerSettings", "retry_delay", "run_worker"]

@@ -1,5 +1,118 @@
-"""HTTP endpoints of this capability."""
+"""HTTP endpoints of locations: ping ingest, duty, the team map, tracks."""
 
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
-blueprints: tuple[Blueprint, ...] = ()
+from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.policy import require_manager
+from fieldapi.db import session, utcnow
+from fieldapi.idempotency import idempotent
+from fieldapi.locations import service
+from fieldapi.locations.body import read_ping_batch
+from fieldapi.locations.schemas import (
+    DutySchema,
+    IngestResultSchema,
+    PingBatchSchema,
+    TeamMapQuerySchema,
+    TeamMapSchema,
+    TrackQuerySchema,
+    TrackSchema,
+)
+
+# Paths are given whole ("/locations", "/team/locations", ...): accounts owns /team and /me.
+blp = Blueprint("locations", __name__, description="Location pings, the team map and tracks")
+
+_PING_BATCH_BODY = {"content": {"application/json": {"schema": PingBatchSchema}}}
+
+
+def _limits() -> service.Limits:
+    return service.Limits.from_config(current_app.config)
+
+
+@blp.route("/locations", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY, requestBody=_PING_BATCH_BODY)
+@blp.response(200, IngestResultSchema)
+@blp.alt_response(413, description="Over 500 pings or over MAX_JSON_BYTES")
+def post_locations() -> dict[str, Any]:
+    """Upload 1 to 500 of the caller's pings.
+
+    Each ping is validated on its own: bad ones are listed in `rejected` and do not sink
+    the batch; a ping with the same `recorded_at` as a stored one is a duplicate.
+    """
+    principal = current_principal()
+    raw_pings = read_ping_batch(request, current_app.config["MAX_JSON_BYTES"])
+    result = service.ingest_pings(
+        session(),
+        organization_id=principal.organization_id,
+        user_id=principal.user_id,
+        raw_pings=raw_pings,
+        now=utcnow(),
+        limits=_limits(),
+    )
+    return asdict(result)
+
+
+@blp.route("/me/duty", methods=["PUT"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required  # 401 before any 422
+@blp.arguments(DutySchema)
+@blp.response(200, DutySchema)
+def put_duty(body: dict[str, Any]) -> dict[str, Any]:
+    """Go on or off duty; off duty, the caller's pings are not stored."""
+    on_duty = service.set_duty(session(), current_principal(), body["on_duty"])
+    return {"on_duty": on_duty}
+
+
+@blp.route("/team/locations")
+@blp.doc(security=BEARER_SECURITY)
+@login_required  # 401 before any 422
+@blp.arguments(TeamMapQuerySchema, location="query")
+@blp.response(200, TeamMapSchema)
+def team_locations(query: dict[str, Any]) -> Response:
+    """The team map: each on-duty member's latest position (GeoJSON).
+
+    One Point per active, on-duty member with a position, `stale` when older than
+    LOCATION_STALE_AFTER, with the appointment they are en route to or working on.
+    Dispatchers only.
+    """
+    principal = current_principal()
+    require_manager(principal, "see the team map")
+    body = service.team_map_json(
+        session(),
+        principal.organization_id,
+        now=utcnow(),
+        limits=_limits(),
+        bbox=query.get("bbox"),
+    )
+    return Response(body, mimetype="application/json")
+
+
+@blp.route("/users/<uuid:user_id>/track")
+@blp.doc(security=BEARER_SECURITY)
+@login_required  # 401 before any 422
+@blp.arguments(TrackQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, TrackSchema)
+def user_track(
+    user_id: uuid.UUID, since: datetime, until: datetime, tolerance_m: float | None = None
+) -> dict[str, Any]:
+    """A user's track: the LineString of their good fixes in a window of up to 7 days."""
+    return service.user_track(
+        session(),
+        current_principal(),
+        user_id,
+        since=since,
+        until=until,
+        tolerance_m=tolerance_m,
+        limits=_limits(),
+    )
+
+
+blueprints: tuple[Blueprint, ...] = (blp,)

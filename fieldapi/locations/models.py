@@ -1,0 +1,70 @@
+"""Location history (partitioned by time) and the latest position of each user.
+
+`location_pings` is declared RANGE-partitioned on `recorded_at`; its weekly partitions
+are created and dropped by `fieldapi.locations.partitions`, not by the metadata.
+Its only index is the primary key (organization_id, user_id, recorded_at): it serves the
+duplicate check, tracks and the previous-fix lookup (scanned backwards), so a second,
+DESC index would only slow ingest down. No foreign keys either: a per-row RI check
+costs ingest throughput, the user always comes from a verified token, and users are
+deactivated, never deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from geoalchemy2 import Geography, WKBElement
+from sqlalchemy import REAL, ForeignKey, PrimaryKeyConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fieldapi.db import Base, utcnow
+
+
+def _point() -> Geography:
+    return Geography("POINT", srid=4326, spatial_index=False)
+
+
+class LocationPing(Base):
+    __tablename__ = "location_pings"
+    __table_args__ = (
+        PrimaryKeyConstraint("organization_id", "user_id", "recorded_at"),
+        {"postgresql_partition_by": "RANGE (recorded_at)"},
+    )
+
+    organization_id: Mapped[uuid.UUID]
+    user_id: Mapped[uuid.UUID]
+    recorded_at: Mapped[datetime]
+    position: Mapped[WKBElement] = mapped_column(_point())
+    accuracy_m: Mapped[float | None] = mapped_column(REAL)
+    speed_mps: Mapped[float | None] = mapped_column(REAL)
+    heading_deg: Mapped[float | None] = mapped_column(REAL)
+    altitude_m: Mapped[float | None] = mapped_column(REAL)
+    battery_pct: Mapped[float | None] = mapped_column(REAL)
+    # Kept in the history, but never a latest position nor part of a track.
+    impossible_jump: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class LatestLocation(Base):
+    """The newest good fix of each user; it only ever moves forward in `recorded_at`.
+
+    No GiST index on purpose: the team map reads one organization's rows by the primary
+    key, and without an index on `position` every update is a HOT update.
+    """
+
+    __tablename__ = "latest_locations"
+    __table_args__ = (
+        PrimaryKeyConstraint("organization_id", "user_id"),
+        {"postgresql_with": {"fillfactor": 70}},
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+    position: Mapped[WKBElement] = mapped_column(_point())
+    accuracy_m: Mapped[float | None] = mapped_column(REAL)
+    speed_mps: Mapped[float | None] = mapped_column(REAL)
+    heading_deg: Mapped[float | None] = mapped_column(REAL)
+    altitude_m: Mapped[float | None] = mapped_column(REAL)
+    battery_pct: Mapped[float | None] = mapped_column(REAL)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,552 @@
+"""bench_ingest: ping ingest and the team map, each against a baseline measured in the same run.
+
+Starts its own throwaway PostGIS cluster (Unix socket only) and gunicorn servers on
+127.0.0.1 with production settings, loads an organization of technicians, then measures
+
+  (a) COPY of the pings straight into location_pings (the ceiling),
+  (b) the API taking the same pings in batches of 500 from several client processes,
+  (c) the API taking one ping per request,
+  (d) a bare Flask app parsing the same JSON under the same gunicorn settings,
+  (e) GET /v1/team/locations over the stored history, against its own SQL run directly,
+
+and prints the ratios (b)/(a) >= 0.30, (c)/(d) >= 0.30, (e)/raw <= 2.
+
+Tokens are issued with accounts' `open_session` directly (as the tests' login_as does):
+an SMS passcode round trip per technician would only slow the set-up down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import random
+import secrets
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCH = 500
+CHICAGO = (41.8781, -87.6298)
+TARGETS = {"b/a": 0.30, "c/d": 0.30, "e/raw": 2.0}
+
+
+@dataclass(frozen=True)
+class Plan:
+    technicians: int
+    pings_per_technician: int
+    single_requests: int
+    clients: int
+    map_runs: int
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench_ingest", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="500 pings per technician instead of 1,000"
+    )
+    parser.add_argument("--technicians", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="keep fsync and synchronous_commit on in the throwaway cluster (default: off, "
+        "as in the tests; both COPY and the API run against the same cluster either way)",
+    )
+    return parser.parse_args(argv)
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    technicians = max(1, min(args.technicians, 5000))
+    if args.quick:
+        return Plan(technicians, BATCH, 2000, max(1, args.clients), 20)
+    # 1,000 technicians x 1,000 pings: the team map runs over 1 M stored pings.
+    return Plan(technicians, 1000, 6000, max(1, args.clients), 50)
+
+
+# ---- data ------------------------------------------------------------------------------
+
+
+@dataclass
+class Fleet:
+    organization_id: uuid.UUID
+    dispatcher_id: uuid.UUID
+    technician_ids: list[uuid.UUID]
+
+
+def seed(url: str, plan: Plan, now: datetime) -> Fleet:
+    """One organization: a dispatcher, the technicians, and a third of them on a job."""
+    from geoalchemy2.shape import from_shape
+    from shapely.geometry import Point
+    from sqlalchemy.orm import Session
+
+    from fieldapi.accounts.models import Organization, User
+    from fieldapi.db import make_engine
+    from fieldapi.jobs.models import Appointment, Customer, Job
+
+    engine = make_engine(url)
+    organization_id, dispatcher_id = uuid.uuid4(), uuid.uuid4()
+    technicians = [uuid.uuid4() for _ in range(plan.technicians)]
+    with Session(engine) as db:
+        db.add(Organization(id=organization_id, name="Bench HVAC", timezone="America/Chicago"))
+        db.flush()
+        db.add(
+            User(
+                id=dispatcher_id,
+                organization_id=organization_id,
+                name="Bench Dispatcher",
+                phone="+13126999999",
+                role="dispatcher",
+            )
+        )
+        db.add_all(
+            User(
+                id=user_id,
+                organization_id=organization_id,
+                name=f"Technician {n:04d}",
+                phone=f"+1312{7000000 + n}",
+                role="technician",
+            )
+            for n, user_id in enumerate(technicians)
+        )
+        customers = [
+            Customer(
+                id=uuid.uuid4(),
+                organization_id=organization_id,
+                name=f"Customer {n}",
+                site=from_shape(Point(CHICAGO[1] + n * 1e-3, CHICAGO[0]), srid=4326),
+                timezone="America/Chicago",
+            )
+            for n in range(50)
+        ]
+        db.add_all(customers)
+        db.flush()
+        # Bench fixture rows, written directly: an appointment on the way or started for
+        # a third of the team, so the map's per-member appointment lookup does real work.
+        for n, technician_id in enumerate(technicians[::3]):
+            started = n % 2 == 0
+            job = Job(
+                id=uuid.uuid4(),
+                organization_id=organization_id,
+                customer_id=customers[n % len(customers)].id,
+                title=f"Job {n}",
+                status="in_progress" if started else "scheduled",
+            )
+            db.add(job)
+            db.flush()
+            db.add(
+                Appointment(
+                    organization_id=organization_id,
+                    job_id=job.id,
+                    starts_at=now - timedelta(minutes=30),
+                    duration_min=60,
+                    technician_id=technician_id,
+                    status="started" if started else "enroute",
+                )
+            )
+        db.commit()
+    engine.dispose()
+    return Fleet(organization_id, dispatcher_id, technicians)
+
+
+def issue_tokens(url: str, secret_key: str, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    from sqlalchemy.orm import Session
+
+    from fieldapi.accounts.models import User
+    from fieldapi.accounts.sessions import open_session
+    from fieldapi.db import make_engine, utcnow
+
+    engine = make_engine(url)
+    tokens = {}
+    with Session(engine) as db:
+        for user_id in user_ids:
+            user = db.get_one(User, user_id)
+            tokens[user_id] = open_session(
+                db, user, secret_key=secret_key, now=utcnow()
+            ).access_token
+        db.commit()
+    engine.dispose()
+    return tokens
+
+
+def walk(rng: random.Random, count: int, end: datetime) -> list[dict[str, Any]]:
+    """A technician's day: a ping every 5 s, driving around Chicago."""
+    lat = CHICAGO[0] + rng.uniform(-0.2, 0.2)
+    lon = CHICAGO[1] + rng.uniform(-0.2, 0.2)
+    heading = rng.uniform(0, 360)
+    pings = []
+    for n in range(count):
+        speed = rng.uniform(0, 20)
+        heading = (heading + rng.uniform(-20, 20)) % 360
+        lat += speed * 5 * math.cos(math.radians(heading)) / 111_320
+        lon += speed * 5 * math.sin(math.radians(heading)) / (111_320 * 0.745)
+        at = end - timedelta(seconds=5 * (count - n))
+        pings.append(
+            {
+                "recorded_at": at.isoformat().replace("+00:00", "Z"),
+                "lat": round(lat, 6),
+                "lon": round(lon, 6),
+                "accuracy_m": rng.choice((5, 8, 12, 20, 35)),
+                "speed_mps": round(speed, 1),
+                "heading_deg": round(heading, 1),
+                "battery_pct": rng.randint(20, 100),
+            }
+        )
+    return pings
+
+
+def ewkb_point(lon: float, lat: float) -> str:
+    """Hex EWKB, the cheapest form of a geography for COPY to parse."""
+    return struct.pack("<BIIdd", 1, 0x20000001, 4326, lon, lat).hex()
+
+
+def copy_lines(organization_id: uuid.UUID, user_id: uuid.UUID, pings: list[dict]) -> str:
+    return "".join(
+        f"{organization_id}\t{user_id}\t{p['recorded_at']}\t{ewkb_point(p['lon'], p['lat'])}\t"
+        f"{p['accuracy_m']}\t{p['speed_mps']}\t{p['heading_deg']}\t\\N\t{p['battery_pct']}\tf\n"
+        for p in pings
+    )
+
+
+def http_request(method: str, path: str, token: str, body: bytes = b"") -> bytes:
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+# ---- clients ---------------------------------------------------------------------------
+
+_REQUESTS: list[bytes] = []  # set before the client processes fork; shared copy-on-write
+
+
+def send(port: int, raw: bytes) -> tuple[int, bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
+        conn.sendall(raw)
+        chunks = []
+        while chunk := conn.recv(262144):
+            chunks.append(chunk)
+    response = b"".join(chunks)
+    head, _, body = response.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def _client(index: int, clients: int, port: int, count: bool, go: Any, results: Any) -> None:
+    go.wait()
+    started = time.monotonic()
+    stored = failed = 0
+    for raw in _REQUESTS[index::clients]:
+        status, body = send(port, raw)
+        if status == 200:
+            stored += json.loads(body)["stored"] if count else 0
+        else:
+            failed += 1
+            if failed <= 3:
+                print(f"  client {index}: HTTP {status} {body[:200]!r}", file=sys.stderr)
+    results.put((started, time.monotonic(), stored, failed))
+
+
+def run_clients(
+    port: int, requests: list[bytes], clients: int, *, count: bool = True
+) -> tuple[float, int, int]:
+    """Send every request from `clients` processes; wall seconds, pings stored, failures."""
+    global _REQUESTS
+    _REQUESTS = requests
+    context = multiprocessing.get_context("fork")
+    go, results = context.Event(), context.Queue()
+    processes = [
+        context.Process(target=_client, args=(n, clients, port, count, go, results))
+        for n in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    time.sleep(0.3)
+    go.set()
+    outcomes = [results.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join()
+    _REQUESTS = []
+    seconds = max(o[1] for o in outcomes) - min(o[0] for o in outcomes)
+    return seconds, sum(o[2] for o in outcomes), sum(o[3] for o in outcomes)
+
+
+# ---- servers ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[None]:
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if send(port, http_request("GET", "/healthz", "-"))[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# ---- the run ---------------------------------------------------------------------------
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def fmt_rate(value: float, unit: str) -> str:
+    return f"{value:>10,.0f} {unit}"
+
+
+def verdict(name: str, value: float) -> str:
+    target = TARGETS[name]
+    ok = value <= target if name == "e/raw" else value >= target
+    sign = "<=" if name == "e/raw" else ">="
+    return f"({name}) = {value:.2f}   target {sign} {target:.2f}   {'OK' if ok else 'MISSED'}"
+
+
+def bench(plan: Plan, durable: bool) -> int:
+    import psycopg
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.sql import text
+
+    from fieldapi.db import utcnow
+    from fieldapi.localdb import LocalCluster
+    from fieldapi.locations.service import TEAM_MAP_SQL, team_map_params
+    from fieldapi.migrations import upgrade
+
+    workdir = Path(tempfile.mkdtemp(prefix="fieldapi-bench-"))
+    workdir.chmod(0o755)  # the cluster's owner (postgres, when we are root) must enter it
+    cluster = LocalCluster(
+        root=workdir / "pg", port=50000 + os.getpid() % 5000, fast_and_unsafe=not durable
+    )
+    t_start = time.monotonic()
+    try:
+        url = cluster.ensure("bench")
+        upgrade(url)
+        dsn = f"host={cluster.socket_dir} port={cluster.port} user=fieldapi dbname=bench"
+        now = utcnow()
+        fleet = seed(url, plan, now)
+        workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
+        total = plan.technicians * plan.pings_per_technician
+        print(
+            f"bench_ingest: {plan.technicians} technicians x {plan.pings_per_technician} pings "
+            f"= {total:,} pings; {plan.clients} client processes; gunicorn: {workers} workers "
+            f"(as `fieldapi serve`); {os.cpu_count()} cores; PostgreSQL "
+            f"{'durable' if durable else 'fsync=off (as the tests)'}",
+            flush=True,
+        )
+
+        # Pings: every technician's day, in batches of 500, round-robin over the team.
+        rng = random.Random(7)
+        end = now - timedelta(minutes=10)
+        days = {
+            user_id: walk(rng, plan.pings_per_technician, end) for user_id in fleet.technician_ids
+        }
+        batches = [
+            (user_id, pings[start : start + BATCH])
+            for start in range(0, plan.pings_per_technician, BATCH)
+            for user_id, pings in days.items()
+        ]
+        copy_data = "".join(
+            copy_lines(fleet.organization_id, user_id, chunk) for user_id, chunk in batches
+        ).encode()
+        bodies = [json.dumps({"pings": chunk}).encode() for _user, chunk in batches]
+        # One-ping requests: each technician's day goes on, a ping a second.
+        singles = []
+        for n in range(plan.single_requests):
+            user_id = fleet.technician_ids[n % plan.technicians]
+            step = 1 + n // plan.technicians
+            last = days[user_id][-1]
+            at = end + timedelta(seconds=step)
+            singles.append(
+                (
+                    user_id,
+                    dict(
+                        last,
+                        recorded_at=at.isoformat().replace("+00:00", "Z"),
+                        lat=round(last["lat"] + step * 5e-5, 6),
+                    ),
+                )
+            )
+        print(f"  generated in {time.monotonic() - t_start:.0f} s", flush=True)
+
+        # (a) COPY: the same pings, same order, same table, one transaction.
+        with psycopg.connect(dsn) as conn:
+            started = time.monotonic()
+            with (
+                conn.cursor() as cur,
+                cur.copy(
+                    "COPY location_pings (organization_id, user_id, recorded_at, position, "
+                    "accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, impossible_jump) "
+                    "FROM STDIN"
+                ) as copy,
+            ):
+                for offset in range(0, len(copy_data), 1 << 20):
+                    copy.write(copy_data[offset : offset + (1 << 20)])
+            conn.commit()
+            copy_rate = total / (time.monotonic() - started)
+            conn.execute("TRUNCATE location_pings, latest_locations")
+            conn.commit()
+        del copy_data
+        print(
+            f"(a) COPY into location_pings            {fmt_rate(copy_rate, 'pings/s')}", flush=True
+        )
+
+        secret_key = secrets.token_urlsafe(32)
+        env = dict(
+            os.environ,
+            FIELDAPI_ENV="production",
+            SECRET_KEY=secret_key,
+            DATABASE_URL=url,
+            FIELDAPI_VAR_DIR=str(workdir / "var"),
+        )
+        env.pop("ACCESS_LOG", None)
+        api_port, bare_port = free_port(), free_port()
+        api = [sys.executable, "-m", "fieldapi.cli", "serve", "--host", "127.0.0.1"]
+        with server([*api, "--port", str(api_port)], api_port, env, workdir / "api.log"):
+            tokens = issue_tokens(url, secret_key, [fleet.dispatcher_id, *fleet.technician_ids])
+
+            # (b) the API, batches of 500 from several clients.
+            requests = [
+                http_request("POST", "/v1/locations", tokens[user_id], body)
+                for (user_id, _chunk), body in zip(batches, bodies, strict=True)
+            ]
+            del bodies
+            seconds, stored, failed = run_clients(api_port, requests, plan.clients)
+            del requests
+            batch_rate = total / seconds
+            print(
+                f"(b) API, batches of {BATCH}, {plan.clients} clients  "
+                f"{fmt_rate(batch_rate, 'pings/s')}   {verdict('b/a', batch_rate / copy_rate)}",
+                flush=True,
+            )
+            if stored != total or failed:
+                print(f"    !! stored {stored:,} of {total:,}, {failed} failed requests")
+
+            # (c) the API, one ping per request.
+            single_bodies = [json.dumps({"pings": [p]}).encode() for _u, p in singles]
+            single_requests = [
+                http_request("POST", "/v1/locations", tokens[user_id], body)
+                for (user_id, _p), body in zip(singles, single_bodies, strict=True)
+            ]
+            seconds, stored, failed = run_clients(api_port, single_requests, plan.clients)
+            single_rate = len(single_requests) / seconds
+            print(f"(c) API, one ping per request           {fmt_rate(single_rate, 'req/s')}")
+            if stored != len(single_requests) or failed:
+                print(f"    !! stored {stored:,} of {len(single_requests):,}, {failed} failed")
+            # For scale: the app's cheapest authenticated request, same clients.
+            me_requests = [
+                http_request("GET", "/v1/me", tokens[user_id]) for user_id, _p in singles
+            ]
+            seconds, _stored, failed = run_clients(api_port, me_requests, plan.clients, count=False)
+            me_rate = len(me_requests) / seconds
+            print(f"    for scale: GET /v1/me (auth only)   {fmt_rate(me_rate, 'req/s')}")
+
+            # (e) the team map over everything stored, against its SQL run directly.
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                # The state autovacuum reaches after a bulk load, reached now, so that it
+                # does not run during one of the two measurements and not the other.
+                conn.execute("VACUUM ANALYZE")
+                history = conn.execute("SELECT count(*) FROM location_pings").fetchone()[0]
+                raw_map = http_request("GET", "/v1/team/locations", tokens[fleet.dispatcher_id])
+                status, body = send(api_port, raw_map)
+                features = len(json.loads(body)["features"]) if status == 200 else -1
+                sql = str(text(TEAM_MAP_SQL).compile(dialect=postgresql.psycopg.dialect()))
+                endpoint, raw = [], []
+                for _ in range(plan.map_runs):  # alternated, so that both see the same load
+                    started = time.perf_counter()
+                    send(api_port, raw_map)
+                    endpoint.append(time.perf_counter() - started)
+                    params = team_map_params(
+                        fleet.organization_id, now=utcnow(), stale_after_s=600, bbox=None
+                    )
+                    started = time.perf_counter()
+                    conn.execute(sql, params).fetchone()
+                    raw.append(time.perf_counter() - started)
+                naive = []
+                for _ in range(3):
+                    started = time.perf_counter()
+                    conn.execute(
+                        "SELECT DISTINCT ON (user_id) user_id, recorded_at, position "
+                        "FROM location_pings WHERE organization_id = %s "
+                        "ORDER BY user_id, recorded_at DESC",
+                        (fleet.organization_id,),
+                    ).fetchall()
+                    naive.append(time.perf_counter() - started)
+            map_ms, raw_ms = median_ms(endpoint), median_ms(raw)
+
+        # (d) a bare Flask app parsing the same one-ping bodies, same gunicorn settings.
+        bare = [sys.executable, str(ROOT / "scripts" / "bench_ingest_bare.py")]
+        with server([*bare, "--port", str(bare_port)], bare_port, env, workdir / "bare.log"):
+            seconds, _stored, failed = run_clients(bare_port, single_requests, plan.clients)
+            bare_rate = len(single_requests) / seconds
+        print(
+            f"(d) bare Flask, same JSON, same gunicorn {fmt_rate(bare_rate, 'req/s')}   "
+            f"{verdict('c/d', single_rate / bare_rate)}"
+        )
+        print(
+            f"(e) GET /v1/team/locations             {map_ms:>10.1f} ms    "
+            f"({features} members, {history:,} pings stored; median of {plan.map_runs})"
+        )
+        print(
+            f"    its SQL, run directly              {raw_ms:>10.1f} ms    "
+            f"{verdict('e/raw', map_ms / raw_ms)}"
+        )
+        print(f"    for scale: DISTINCT ON over history {median_ms(naive):>10.1f} ms")
+        print(f"  whole run {time.monotonic() - t_start:.0f} s")
+        ok = (
+            batch_rate / copy_rate >= TARGETS["b/a"]
+            and single_rate / bare_rate >= TARGETS["c/d"]
+            and map_ms / raw_ms <= TARGETS["e/raw"]
+        )
+        return 0 if ok else 1
+    finally:
+        cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    return bench(make_plan(args), args.durable)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

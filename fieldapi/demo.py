@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from geoalchemy2.shape import from_shape
@@ -12,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.organizations import create_organization
-from fieldapi.jobs.models import Customer
+from fieldapi.accounts.principal import Principal
+from fieldapi.db import utcnow
+from fieldapi.jobs.actions import appointment_action, job_action
+from fieldapi.jobs.models import Appointment, Customer, Job
+from fieldapi.jobs.service import AppointmentInput, create_job, create_offer
+from fieldapi.jobs.transitions import TextSettings
+from fieldapi.lifecycle import ActionName
 
 DEMO_ORG = "Done Right Home Services"
 DEMO_DISPATCHER_PHONE = "+13122000100"
@@ -57,10 +64,74 @@ def seed_demo(db: Session, *, only_if_empty: bool = False) -> dict[str, Any]:
     ]
     db.add_all([*team, *customers])
     db.flush()
+    jobs = seed_jobs(db, dispatcher, team, customers)
     return {
         "created": True,
         "organization_id": organization.id,
         "dispatcher_phone": dispatcher.phone,
         "team": [(user.name, user.phone, user.role) for user in team],
         "customers": [customer.name for customer in customers],
+        "jobs": jobs,
     }
+
+
+def _principal(user: User) -> Principal:
+    return Principal(user.id, user.organization_id, uuid.uuid4(), user.name, user.role)
+
+
+def seed_jobs(
+    db: Session, dispatcher: User, team: list[User], customers: list[Customer]
+) -> list[tuple[str, str]]:
+    """Jobs in every status, made the way the apps make them (through the services, so
+    the statuses, the activity log and the queued texts are what real use produces)."""
+    now = utcnow()
+    sam, priya, lee = team
+    maria, tom, ada = customers
+    boss = _principal(dispatcher)
+    texts = TextSettings()
+
+    def job(customer: Customer, title: str, tech: User | None, hours: float) -> uuid.UUID:
+        visit = None
+        if tech is not None:
+            visit = AppointmentInput(now + timedelta(hours=hours), 90, tech.id)
+        return create_job(
+            db, boss, customer_id=customer.id, title=title, appointment=visit, now=utcnow()
+        )
+
+    def act(user: User, job_id: uuid.UUID, action: ActionName, **values: Any) -> None:
+        appointment_id = db.scalars(
+            select(Appointment.id)
+            .where(Appointment.job_id == job_id)
+            .order_by(Appointment.created_at.desc())
+        ).first()
+        assert appointment_id is not None
+        appointment_action(
+            db, _principal(user), appointment_id, action, now=utcnow(), settings=texts, **values
+        )
+
+    job(maria, "Furnace not heating", sam, 2)
+    driving = job(tom, "Water heater leaking", priya, 0.5)
+    act(priya, driving, ActionName.ON_MY_WAY, position=(41.9000, -87.6500))
+    waiting = job(ada, "Replace thermostat", lee, -3)
+    act(lee, waiting, ActionName.START)
+    act(lee, waiting, ActionName.COMPLETE, reason_code="parts_ordered")
+    done = job(tom, "Annual AC tune-up", sam, -5)
+    act(sam, done, ActionName.START)
+    act(sam, done, ActionName.COMPLETE, reason_code="repaired")
+    job(ada, "Quote: new ductwork", None, 0)
+    canceled = job(maria, "Gutter cleaning", priya, 26)
+    job_action(db, boss, canceled, ActionName.CANCEL, reason="Customer rescheduling", now=utcnow())
+    create_offer(
+        db,
+        organization_id=dispatcher.organization_id,
+        provider_name="Acme Home Warranty",
+        customer_id=maria.id,
+        title="Warranty claim: dishwasher",
+        now=utcnow(),
+    )
+    rows = db.execute(
+        select(Job.title, Job.status)
+        .where(Job.organization_id == dispatcher.organization_id)
+        .order_by(Job.created_at)
+    ).all()
+    return [(title, status) for title, status in rows]

@@ -68,7 +68,9 @@ class Job(IdMixin, TimestampMixin, Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     appointments: Mapped[list[Appointment]] = relationship(
-        back_populates="job", order_by="Appointment.created_at", lazy="selectin"
+        back_populates="job",
+        order_by=lambda: (Appointment.created_at, Appointment.id),
+        lazy="selectin",
     )
     customer: Mapped[Customer] = relationship(lazy="joined")
 
@@ -141,3 +143,54 @@ class ActivityEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+VISIBILITIES = ("public", "private")
+
+
+class JobNote(IdMixin, Base):
+    """A note on a job; `public` ones are also shown to the enterprise that provided it."""
+
+    __tablename__ = "job_notes"
+    __table_args__ = (
+        CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
+        Index(
+            "ix_job_notes_organization_id_job_id_created_at",
+            "organization_id",
+            "job_id",
+            "created_at",
+        ),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobPhoto(IdMixin, Base):
+    """A photo on a job: metadata here, the bytes in the file store under `storage_key`."""
+
+    __tablename__ = "job_photos"
+    __table_args__ = (
+        CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        Index(
+            "ix_job_photos_organization_id_job_id_created_at",
+            "organization_id",
+            "job_id",
+            "created_at",
+        ),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    visibility: Mapped[str] = mapped_column(String(10))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

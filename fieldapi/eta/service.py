@@ -1,0 +1,84 @@
+"""The on-my-way estimate: a position, the PostGIS distance to the site, the model."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fieldapi.eta.distance import distance_to_site_m
+from fieldapi.eta.model import EtaModel, arrive_by, estimate_minutes
+from fieldapi.eta.positions import latest_known_position
+
+# eta.method: where the technician's position came from, or why there is no estimate.
+REQUEST_POSITION = "request_position"  # lat/lon sent with on-my-way
+LATEST_POSITION = "latest_position"  # their latest ping, fresh enough
+UNKNOWN_POSITION = "unknown_position"  # neither: the text goes without a time
+UNKNOWN_SITE = "unknown_site"  # the customer has no site on the map
+
+
+@dataclass(frozen=True)
+class EtaSettings:
+    model: EtaModel = field(default_factory=EtaModel)
+    position_max_age: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> EtaSettings:
+        return cls(
+            model=EtaModel(
+                detour_factor=config["ETA_DETOUR_FACTOR"],
+                bands=config["ETA_SPEED_BANDS"],
+                min_minutes=config["ETA_MIN_MINUTES"],
+            ),
+            position_max_age=timedelta(seconds=config["ETA_POSITION_MAX_AGE"]),
+        )
+
+
+@dataclass(frozen=True)
+class Eta:
+    method: str
+    minutes: int | None = None
+    arrive_by: datetime | None = None
+    distance_m: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "minutes": self.minutes,
+            "arrive_by": self.arrive_by,
+            "distance_m": None if self.distance_m is None else round(self.distance_m),
+            "method": self.method,
+        }
+
+
+def estimate_arrival(
+    db: Session,
+    *,
+    organization_id: uuid.UUID,
+    technician_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    position: tuple[float, float] | None,
+    now: datetime,
+    settings: EtaSettings,
+) -> Eta:
+    """The ETA of `technician_id` at the customer's site, from `position` (lat, lon) when
+    given, else from the technician's latest ping if it is fresh."""
+    if position is not None:
+        method = REQUEST_POSITION
+    else:
+        known = latest_known_position(
+            db, organization_id, technician_id, settings.position_max_age, now=now
+        )
+        if known is None:
+            return Eta(method=UNKNOWN_POSITION)
+        method, position = LATEST_POSITION, (known.lat, known.lon)
+    distance = distance_to_site_m(db, customer_id, *position)
+    if distance is None:
+        return Eta(method=UNKNOWN_SITE)
+    minutes = estimate_minutes(distance, settings.model)
+    return Eta(
+        method=method, minutes=minutes, arrive_by=arrive_by(now, minutes), distance_m=distance
+    )

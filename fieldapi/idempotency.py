@@ -1,0 +1,249 @@
+"""`Idempotency-Key` for mutating POSTs; any capability can put `@idempotent` on a view.
+
+A client that may retry (a phone on a bad network) sends `Idempotency-Key: <key>`, 1 to 255
+visible ASCII characters, e.g. a UUID it made for this one user action. Keys belong to the
+caller (organization + user + key) and are remembered for IDEMPOTENCY_TTL seconds:
+
+- the first request with a key runs; a 2xx answer is stored with the key;
+- the same key again with the same request (method, path, body) gets that stored answer
+  back, with `Idempotent-Replayed: true`, and changes nothing;
+- the same key with a different request is a 422;
+- while the first request still runs, a second one with its key is a 409 (`Retry-After`).
+
+The key is claimed with an INSERT in the request's own transaction, before the view runs:
+the service's single commit stores the claim together with the change, so a change never
+commits without its key, and a concurrent retry waits on the key's row lock meanwhile. The
+answer is written into the claimed row right after. A request that fails (4xx, 5xx) leaves
+no key behind: nothing changed, so running it again is safe.
+
+Put the decorator right under the route decorator, so it sees the finished response.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import Response, current_app, make_response, request
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, delete, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from fieldapi.db import Base, session, utcnow
+from fieldapi.errors import BadRequest, Conflict, Unprocessable
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+DEFAULT_TTL = 24 * 3600
+_REPLAYED_HEADERS = ("Content-Type", "Location")
+
+OPENAPI_PARAMETER = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "description": "Makes a retry safe: the same key and body within "
+    "IDEMPOTENCY_TTL returns the first answer and changes nothing again; the same key "
+    "with a different body is a 422.",
+}
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_expires_at", "expires_at"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int | None]
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+def check_key(raw: str) -> str:
+    if not (1 <= len(raw) <= MAX_KEY_LENGTH) or not all(33 <= ord(c) <= 126 for c in raw):
+        raise BadRequest(
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} visible ASCII characters.",
+            errors={HEADER: ["1 to 255 visible ASCII characters, e.g. a UUID."]},
+        )
+    return raw
+
+
+def request_fingerprint() -> str:
+    """A hash of what makes two requests "the same": method, path, query and body.
+
+    JSON is compared by value (key order and spacing do not matter); multipart by its
+    fields and the bytes of its files; anything else by its raw bytes.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.path}?{request.query_string.decode()}\n".encode())
+    if request.mimetype == "multipart/form-data":
+        fields = sorted((name, value) for name, value in request.form.items(multi=True))
+        files = []
+        for name, upload in request.files.items(multi=True):
+            files.append((name, hashlib.sha256(upload.stream.read()).hexdigest()))
+            upload.stream.seek(0)
+        digest.update(json.dumps([fields, sorted(files)]).encode())
+    else:
+        body = request.get_data(cache=True)
+        parsed = request.get_json(silent=True) if request.is_json else None
+        if parsed is not None:
+            body = json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
+        digest.update(body)
+    return digest.hexdigest()
+
+
+def _claim(
+    db: Session,
+    *,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    ttl: timedelta,
+) -> bool:
+    """Insert the key (or take over an expired one) in the caller's transaction."""
+    values = {
+        "organization_id": organization_id,
+        "user_id": user_id,
+        "key": key,
+        "fingerprint": fingerprint,
+        "method": request.method,
+        "path": request.path,
+        "created_at": now,
+        "expires_at": now + ttl,
+    }
+    insert = pg_insert(IdempotencyKey).values(**values)
+    taken_over: dict[str, Any] = {
+        name: insert.excluded[name]
+        for name in ("fingerprint", "method", "path", "created_at", "expires_at")
+    }
+    taken_over.update(status_code=None, response_body=None, response_headers=None)
+    statement = insert.on_conflict_do_update(
+        index_elements=["organization_id", "user_id", "key"],
+        set_=taken_over,
+        where=IdempotencyKey.expires_at <= now,
+    ).returning(IdempotencyKey.key)
+    return db.execute(statement).scalar_one_or_none() is not None
+
+
+def _existing(db: Session, organization_id: uuid.UUID, user_id: uuid.UUID, key: str) -> Any:
+    return db.execute(
+        select(
+            IdempotencyKey.fingerprint,
+            IdempotencyKey.status_code,
+            IdempotencyKey.response_body,
+            IdempotencyKey.response_headers,
+        ).where(
+            IdempotencyKey.organization_id == organization_id,
+            IdempotencyKey.user_id == user_id,
+            IdempotencyKey.key == key,
+        )
+    ).one_or_none()
+
+
+def _replay(found: Any, fingerprint: str) -> Response:
+    if found is not None and found.fingerprint != fingerprint:
+        raise Unprocessable(
+            f"This {HEADER} was already used for a different request.",
+            errors={HEADER: ["Already used with another method, path or body."]},
+        )
+    if found is None or found.status_code is None:
+        raise Conflict(
+            f"A request with this {HEADER} is still being processed; retry in a moment.",
+            headers={"Retry-After": "1"},
+        )
+    response = Response(found.response_body or b"", status=found.status_code)
+    for name, value in (found.response_headers or {}).items():
+        response.headers[name] = value
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _store(
+    db: Session, organization_id: uuid.UUID, user_id: uuid.UUID, key: str, response: Response
+) -> None:
+    headers = {h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers}
+    db.execute(
+        update(IdempotencyKey)
+        .where(
+            IdempotencyKey.organization_id == organization_id,
+            IdempotencyKey.user_id == user_id,
+            IdempotencyKey.key == key,
+        )
+        .values(
+            status_code=response.status_code,
+            response_body=response.get_data(),
+            response_headers=headers,
+        )
+    )
+    db.commit()
+
+
+def idempotent(view: F) -> F:
+    """Honour `Idempotency-Key` on this (authenticated, mutating) view."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from fieldapi.accounts.auth import current_principal
+
+        principal = current_principal()
+        raw = request.headers.get(HEADER)
+        if raw is None:
+            return view(*args, **kwargs)
+        key = check_key(raw)
+        fingerprint = request_fingerprint()
+        db = session()
+        ttl = timedelta(seconds=current_app.config.get("IDEMPOTENCY_TTL", DEFAULT_TTL))
+        scope = (principal.organization_id, principal.user_id, key)
+        claimed = _claim(
+            db,
+            organization_id=principal.organization_id,
+            user_id=principal.user_id,
+            key=key,
+            fingerprint=fingerprint,
+            now=utcnow(),
+            ttl=ttl,
+        )
+        if not claimed:
+            found = _existing(db, *scope)
+            db.rollback()
+            return _replay(found, fingerprint)
+        response = make_response(view(*args, **kwargs))
+        if 200 <= response.status_code < 300:
+            _store(db, *scope, response)
+        else:
+            db.rollback()  # nothing changed: the key is free for another try
+        return response
+
+    # Document the header the way blp.doc would (flask-smorest reads `_apidoc`).
+    apidoc = dict(getattr(wrapper, "_apidoc", {}))
+    manual = dict(apidoc.get("manual_doc", {}))
+    manual["parameters"] = [*manual.get("parameters", []), OPENAPI_PARAMETER]
+    apidoc["manual_doc"] = manual
+    wrapper._apidoc = apidoc  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def prune_expired_keys(db: Session, *, now: datetime) -> int:
+    """Forget expired keys (periodic work); returns how many."""
+    result = db.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
+    db.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

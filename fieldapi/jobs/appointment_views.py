@@ -1,0 +1,150 @@
+"""HTTP endpoints: the calendar, appointments and their actions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from fieldapi import lifecycle as lc
+from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.db import session, utcnow
+from fieldapi.errors import Unprocessable
+from fieldapi.idempotency import idempotent
+from fieldapi.jobs import actions, queries, service
+from fieldapi.jobs.schemas import (
+    AppointmentUpdateSchema,
+    CalendarAppointmentSchema,
+    CalendarPageSchema,
+    CalendarQuerySchema,
+    CompleteSchema,
+    EmptySchema,
+    JobSchema,
+    JobWithEtaSchema,
+    OnMyWaySchema,
+    PauseSchema,
+)
+from fieldapi.jobs.transitions import TextSettings
+from fieldapi.jobs.views_common import job_answer, page_answer
+
+blp = Blueprint(
+    "appointments", __name__, url_prefix="/appointments", description="Calendar and visits"
+)
+REFUSED = "Refused in this status; `errors.allowed_actions` lists what is allowed"
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.arguments(CalendarQuerySchema, location="query")
+@blp.response(200, CalendarPageSchema)
+def calendar(query: dict[str, Any]) -> dict[str, Any]:
+    """The calendar: appointments overlapping [from, to); technicians see their own."""
+    start, end = query.pop("from_"), query.pop("to")
+    return page_answer(
+        queries.calendar(session(), current_principal(), start=start, end=end, **query)
+    )
+
+
+@blp.route("/<uuid:appointment_id>", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.response(200, CalendarAppointmentSchema)
+def get_appointment(appointment_id: uuid.UUID) -> dict[str, Any]:
+    """One appointment, with its job and customer."""
+    return queries.get_appointment(session(), current_principal(), appointment_id)
+
+
+@blp.route("/<uuid:appointment_id>", methods=["PATCH"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.arguments(AppointmentUpdateSchema)
+@blp.response(200, CalendarAppointmentSchema)
+@blp.alt_response(409, description="Only scheduled appointments change")
+def update_appointment(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+    """Reschedule or reassign a scheduled appointment (dispatchers); no status changes."""
+    db, principal = session(), current_principal()
+    service.update_appointment(db, principal, appointment_id, body, now=utcnow())
+    return queries.get_appointment(db, principal, appointment_id)
+
+
+@blp.route("/<uuid:appointment_id>", methods=["DELETE"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.response(204)
+@blp.alt_response(409, description=REFUSED)
+def delete_appointment(appointment_id: uuid.UUID) -> None:
+    """Delete a scheduled appointment (dispatchers); with no other, the job is unscheduled."""
+    service.delete_appointment(session(), current_principal(), appointment_id, now=utcnow())
+
+
+def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> dict[str, Any]:
+    result = actions.appointment_action(
+        session(),
+        current_principal(),
+        appointment_id,
+        action,
+        now=utcnow(),
+        settings=TextSettings.from_config(current_app.config),
+        **values,
+    )
+    answer = job_answer(result.job_id)
+    if result.eta is not None:
+        answer["eta"] = result.eta.as_dict()
+    return answer
+
+
+@blp.route("/<uuid:appointment_id>/actions/on-my-way", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(OnMyWaySchema, required=False)
+@blp.response(200, JobWithEtaSchema)
+@blp.alt_response(409, description=REFUSED)
+def on_my_way(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+    """On my way: the customer gets a text with the technician's name and ETA.
+
+    `lat`/`lon` (together) are the phone's position; without them the technician's latest
+    fresh ping is used, and with neither the text goes without a time.
+    """
+    if ("lat" in body) != ("lon" in body):
+        raise Unprocessable("Send lat and lon together.", errors={"lat": ["With lon."]})
+    position = (body["lat"], body["lon"]) if "lat" in body else None
+    return _act(appointment_id, lc.ActionName.ON_MY_WAY, position=position)
+
+
+@blp.route("/<uuid:appointment_id>/actions/start", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(EmptySchema, required=False)
+@blp.response(200, JobSchema)
+@blp.alt_response(409, description=REFUSED)
+def start(_body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+    """Start the visit; the customer is texted that the technician arrived (if enabled)."""
+    return _act(appointment_id, lc.ActionName.START)
+
+
+@blp.route("/<uuid:appointment_id>/actions/pause", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(PauseSchema, required=False)
+@blp.response(200, JobSchema)
+@blp.alt_response(409, description=REFUSED)
+def pause(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+    """Pause: the visit ends unfinished (`reason` optional); the job becomes `paused`."""
+    return _act(appointment_id, lc.ActionName.PAUSE, reason=body.get("reason"))
+
+
+@blp.route("/<uuid:appointment_id>/actions/complete", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(CompleteSchema)
+@blp.response(200, JobSchema)
+@blp.alt_response(409, description=REFUSED)
+def complete(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+    """Complete the visit with a complete reason; its outcome completes or pauses the job.
+
+    The customer gets a survey text.
+    """
+    return _act(appointment_id, lc.ActionName.COMPLETE, reason_code=body["reason_code"])

@@ -1,0 +1,235 @@
+"""Notes and photos on jobs, and who may see them.
+
+- customers: never (there is no customer API);
+- the enterprise that provided the job: only `public` ones (`EnterpriseViewer`; no
+  enterprise API yet, the rule lives here for when there is);
+- technicians: every note and photo of the jobs they are assigned to (`visible_jobs`);
+- dispatchers and Both: every note and photo of the organization.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import filetype
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from fieldapi.accounts.models import User
+from fieldapi.accounts.policy import visible_jobs
+from fieldapi.accounts.principal import Principal
+from fieldapi.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable
+from fieldapi.jobs.models import Job, JobNote, JobPhoto
+from fieldapi.jobs.pagination import DEFAULT_LIMIT, Page, paginate
+from fieldapi.jobs.transitions import Acting, log_event
+from fieldapi.storage import FileStore
+
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/heic"}
+MAX_NOTE_CHARS = 10_000
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+
+
+@dataclass(frozen=True)
+class EnterpriseViewer:
+    """A user of the enterprise that provided jobs to the organization (by its name)."""
+
+    organization_id: uuid.UUID
+    provider_name: str
+
+
+Viewer = Principal | EnterpriseViewer
+
+
+def _job_clause(viewer: Viewer) -> ColumnElement[bool]:
+    if isinstance(viewer, Principal):
+        return visible_jobs(viewer)
+    return (Job.organization_id == viewer.organization_id) & (
+        Job.provider_name == viewer.provider_name
+    )
+
+
+def _visible(viewer: Viewer, column: Any) -> ColumnElement[bool]:
+    return true() if isinstance(viewer, Principal) else column == "public"
+
+
+def _job(db: Session, viewer: Viewer, job_id: uuid.UUID) -> Job:
+    job = db.scalar(select(Job).where(Job.id == job_id, _job_clause(viewer)))
+    if job is None:
+        raise NotFound("No such job.")
+    return job
+
+
+def _check_visibility(visibility: str) -> str:
+    if visibility not in ("public", "private"):
+        raise Unprocessable(
+            "visibility is public or private.", errors={"visibility": ["public or private"]}
+        )
+    return visibility
+
+
+def authors_of(db: Session, rows: list[JobNote] | list[JobPhoto]) -> dict[uuid.UUID, str]:
+    ids = {row.author_id for row in rows if row.author_id is not None}
+    if not ids:
+        return {}
+    found = db.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in found}
+
+
+def add_note(
+    db: Session,
+    principal: Principal,
+    job_id: uuid.UUID,
+    *,
+    body: str,
+    visibility: str,
+    now: datetime,
+) -> JobNote:
+    job = _job(db, principal, job_id)
+    body = body.strip()
+    if not body or len(body) > MAX_NOTE_CHARS:
+        raise Unprocessable(
+            f"A note is 1 to {MAX_NOTE_CHARS} characters.", errors={"body": ["Bad length."]}
+        )
+    note = JobNote(
+        id=uuid.uuid4(),
+        organization_id=job.organization_id,
+        job_id=job.id,
+        author_id=principal.user_id,
+        body=body,
+        visibility=_check_visibility(visibility),
+        created_at=now,
+    )
+    db.add(note)
+    log_event(
+        db,
+        job,
+        action="note_added",
+        at=now,
+        acting=Acting.user(principal),
+        details={"note_id": str(note.id), "visibility": visibility},
+    )
+    db.commit()
+    return note
+
+
+def list_notes(
+    db: Session,
+    viewer: Viewer,
+    job_id: uuid.UUID,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[JobNote]:
+    """Oldest first."""
+    job = _job(db, viewer, job_id)
+    return paginate(
+        db,
+        select(JobNote).where(
+            JobNote.organization_id == job.organization_id,
+            JobNote.job_id == job.id,
+            _visible(viewer, JobNote.visibility),
+        ),
+        keys=(JobNote.created_at, JobNote.id),
+        key_of=lambda note: (note.created_at, note.id),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def photo_type(data: bytes) -> str:
+    """The photo's type from its bytes (not its name): JPEG, PNG or HEIC, else 415."""
+    kind = filetype.guess(data[:8192])
+    if kind is None or kind.mime not in PHOTO_TYPES:
+        found = "an unknown type" if kind is None else kind.mime
+        raise UnsupportedMediaType(f"Photos must be JPEG, PNG or HEIC; this file is {found}.")
+    return str(kind.mime)
+
+
+def add_photo(
+    db: Session,
+    principal: Principal,
+    job_id: uuid.UUID,
+    *,
+    data: bytes,
+    visibility: str,
+    now: datetime,
+    store: FileStore,
+    max_bytes: int,
+) -> JobPhoto:
+    """Store the bytes, then the row; a failed commit takes the file away again."""
+    job = _job(db, principal, job_id)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"A photo may be at most {max_bytes // (1024 * 1024)} MB.")
+    if not data:
+        raise Unprocessable("The file is empty.", errors={"file": ["Empty file."]})
+    content_type = photo_type(data)
+    photo = JobPhoto(
+        id=uuid.uuid4(),
+        organization_id=job.organization_id,
+        job_id=job.id,
+        author_id=principal.user_id,
+        visibility=_check_visibility(visibility),
+        content_type=content_type,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        created_at=now,
+    )
+    photo.storage_key = f"{job.organization_id}/{photo.id}"
+    db.add(photo)
+    log_event(
+        db,
+        job,
+        action="photo_added",
+        at=now,
+        acting=Acting.user(principal),
+        details={"photo_id": str(photo.id), "visibility": visibility},
+    )
+    store.save(photo.storage_key, data)
+    try:
+        db.commit()
+    except BaseException:
+        store.delete(photo.storage_key)
+        raise
+    return photo
+
+
+def list_photos(
+    db: Session,
+    viewer: Viewer,
+    job_id: uuid.UUID,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[JobPhoto]:
+    job = _job(db, viewer, job_id)
+    return paginate(
+        db,
+        select(JobPhoto).where(
+            JobPhoto.organization_id == job.organization_id,
+            JobPhoto.job_id == job.id,
+            _visible(viewer, JobPhoto.visibility),
+        ),
+        keys=(JobPhoto.created_at, JobPhoto.id),
+        key_of=lambda photo: (photo.created_at, photo.id),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def get_photo(db: Session, viewer: Viewer, photo_id: uuid.UUID) -> JobPhoto:
+    """A photo the viewer may see (404 otherwise, whatever the reason)."""
+    photo = db.scalar(
+        select(JobPhoto)
+        .join(Job, Job.id == JobPhoto.job_id)
+        .where(JobPhoto.id == photo_id, _job_clause(viewer), _visible(viewer, JobPhoto.visibility))
+    )
+    if photo is None:
+        raise NotFound("No such photo.")
+    return photo

@@ -1,0 +1,67 @@
+"""HTTP endpoints: customers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.db import session, utcnow
+from fieldapi.idempotency import idempotent
+from fieldapi.jobs import customers
+from fieldapi.jobs.queries import customer_view
+from fieldapi.jobs.schemas import (
+    CustomerCreateSchema,
+    CustomerPageSchema,
+    CustomerQuerySchema,
+    CustomerSchema,
+    CustomerUpdateSchema,
+)
+
+blp = Blueprint("customers", __name__, url_prefix="/customers", description="Customers")
+
+
+@blp.route("", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(CustomerCreateSchema)
+@blp.response(201, CustomerSchema)
+def create_customer(body: dict[str, Any]) -> dict[str, Any]:
+    """Add a customer (dispatchers)."""
+    customer = customers.create_customer(session(), current_principal(), now=utcnow(), **body)
+    return customer_view(customer)
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.arguments(CustomerQuerySchema, location="query")
+@blp.response(200, CustomerPageSchema)
+def list_customers(query: dict[str, Any]) -> dict[str, Any]:
+    """Customers by name (technicians: those of their jobs); paginated."""
+    page = customers.list_customers(session(), current_principal(), **query)
+    return {"items": [customer_view(c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+@blp.route("/<uuid:customer_id>", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.response(200, CustomerSchema)
+def get_customer(customer_id: uuid.UUID) -> dict[str, Any]:
+    """One customer."""
+    return customer_view(customers.get_customer(session(), current_principal(), customer_id))
+
+
+@blp.route("/<uuid:customer_id>", methods=["PATCH"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.arguments(CustomerUpdateSchema)
+@blp.response(200, CustomerSchema)
+def update_customer(body: dict[str, Any], customer_id: uuid.UUID) -> dict[str, Any]:
+    """Edit a customer (dispatchers); `lat` and `lon` go together."""
+    customer = customers.update_customer(
+        session(), current_principal(), customer_id, body, now=utcnow()
+    )
+    return customer_view(customer)

@@ -1,0 +1,155 @@
+"""Customers: the people and companies work is done for (plain values and a Session in)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import Session
+
+from fieldapi.accounts.organizations import check_timezone
+from fieldapi.accounts.policy import is_manager, require_manager, visible_jobs
+from fieldapi.accounts.principal import Principal
+from fieldapi.errors import NotFound, Unprocessable
+from fieldapi.jobs.models import Customer, Job
+from fieldapi.jobs.pagination import DEFAULT_LIMIT, Page, paginate
+from fieldapi.phones import InvalidPhone, to_e164
+
+
+def visible_customers(principal: Principal) -> ColumnElement[bool]:
+    """Managers see every customer; technicians those of the jobs they may see."""
+    in_org = Customer.organization_id == principal.organization_id
+    if is_manager(principal):
+        return in_org
+    return in_org & exists(
+        select(Job.id).where(Job.customer_id == Customer.id, visible_jobs(principal))
+    )
+
+
+def site_point(lat: float, lon: float) -> Any:
+    return from_shape(Point(lon, lat), srid=4326)
+
+
+def site_lat_lon(customer: Customer) -> tuple[float, float] | None:
+    if customer.site is None:
+        return None
+    point = to_shape(customer.site)
+    return point.y, point.x
+
+
+def _phone(raw: str) -> str:
+    try:
+        return to_e164(raw)
+    except InvalidPhone as error:
+        raise Unprocessable(f"Phone: {error}", errors={"phone": [str(error)]}) from error
+
+
+def _text(value: str, field: str) -> str:
+    value = value.strip()
+    if not value:
+        raise Unprocessable(f"The {field} cannot be blank.", errors={field: ["Cannot be blank."]})
+    return value
+
+
+def create_customer(
+    db: Session,
+    principal: Principal,
+    *,
+    name: str,
+    phone: str,
+    address: str,
+    lat: float,
+    lon: float,
+    timezone: str,
+    email: str | None = None,
+    now: datetime,
+) -> Customer:
+    require_manager(principal, "add customers")
+    customer = Customer(
+        id=uuid.uuid4(),
+        organization_id=principal.organization_id,
+        name=_text(name, "name"),
+        phone=_phone(phone),
+        email=email,
+        address=_text(address, "address"),
+        site=site_point(lat, lon),
+        timezone=check_timezone(timezone),
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(customer)
+    db.commit()
+    return customer
+
+
+def get_customer(db: Session, principal: Principal, customer_id: uuid.UUID) -> Customer:
+    customer = db.scalar(
+        select(Customer).where(Customer.id == customer_id, visible_customers(principal))
+    )
+    if customer is None:
+        raise NotFound("No such customer.")
+    return customer
+
+
+def update_customer(
+    db: Session,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+) -> Customer:
+    require_manager(principal, "edit customers")
+    customer = get_customer(db, principal, customer_id)
+    if ("lat" in changes) != ("lon" in changes):
+        raise Unprocessable(
+            "Send lat and lon together.", errors={"lat": ["lat and lon go together."]}
+        )
+    if "name" in changes:
+        customer.name = _text(changes["name"], "name")
+    if "address" in changes:
+        customer.address = _text(changes["address"], "address")
+    if "phone" in changes:
+        customer.phone = _phone(changes["phone"])
+    if "email" in changes:
+        customer.email = changes["email"]
+    if "timezone" in changes:
+        customer.timezone = check_timezone(changes["timezone"])
+    if "lat" in changes:
+        customer.site = site_point(changes["lat"], changes["lon"])
+    customer.updated_at = now
+    db.commit()
+    return customer
+
+
+def list_customers(
+    db: Session,
+    principal: Principal,
+    *,
+    q: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[Customer]:
+    """Customers by name; `q` matches a part of the name, the phone or the address."""
+    statement = select(Customer).where(visible_customers(principal))
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(
+            or_(
+                Customer.name.ilike(pattern),
+                Customer.phone.ilike(pattern),
+                Customer.address.ilike(pattern),
+            )
+        )
+    return paginate(
+        db,
+        statement,
+        keys=(Customer.name, Customer.id),
+        key_of=lambda c: (c.name, c.id),
+        limit=limit,
+        cursor=cursor,
+    )

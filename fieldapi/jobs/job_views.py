@@ -1,0 +1,242 @@
+"""HTTP endpoints: jobs, their actions, appointments, activity log, notes and photos."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from fieldapi import lifecycle as lc
+from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.db import session, utcnow
+from fieldapi.idempotency import idempotent
+from fieldapi.jobs import actions, attachments, queries, service
+from fieldapi.jobs.schemas import (
+    ActivityPageSchema,
+    AppointmentCreateSchema,
+    CalendarAppointmentSchema,
+    JobActionSchema,
+    JobCreateSchema,
+    JobPageSchema,
+    JobQuerySchema,
+    JobSchema,
+    JobUpdateSchema,
+    NoteCreateSchema,
+    NotePageSchema,
+    NoteSchema,
+    PageQuerySchema,
+    PhotoFileSchema,
+    PhotoFormSchema,
+    PhotoPageSchema,
+    PhotoSchema,
+    PhotoUploadSchema,
+)
+from fieldapi.jobs.views_common import (
+    job_answer,
+    note_page,
+    note_view,
+    page_answer,
+    photo_page,
+    photo_view,
+)
+from fieldapi.storage import photo_store
+
+blp = Blueprint("jobs", __name__, url_prefix="/jobs", description="Jobs and their actions")
+_PHOTO_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": PhotoUploadSchema}},
+}
+
+
+@blp.route("", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(JobCreateSchema)
+@blp.response(201, JobSchema)
+def create_job(body: dict[str, Any]) -> dict[str, Any]:
+    """Create a job (dispatchers): `scheduled` with an appointment, else `unscheduled`."""
+    appointment = body.pop("appointment", None)
+    job_id = service.create_job(
+        session(),
+        current_principal(),
+        appointment=None if appointment is None else service.AppointmentInput(**appointment),
+        now=utcnow(),
+        **body,
+    )
+    return job_answer(job_id)
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.arguments(JobQuerySchema, location="query")
+@blp.response(200, JobPageSchema)
+def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
+    """Jobs, newest first, filtered by `status` (comma separated), customer or technician."""
+    statuses = query.pop("status", None) or ()
+    return page_answer(
+        queries.list_jobs(session(), current_principal(), statuses=statuses, **query)
+    )
+
+
+@blp.route("/<uuid:job_id>", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.response(200, JobSchema)
+def get_job(job_id: uuid.UUID) -> dict[str, Any]:
+    """A job with its status, appointments and the actions the caller may take."""
+    return job_answer(job_id)
+
+
+@blp.route("/<uuid:job_id>", methods=["PATCH"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.arguments(JobUpdateSchema)
+@blp.response(200, JobSchema)
+def update_job(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+    """Edit a job's title or description (dispatchers)."""
+    service.update_job(session(), current_principal(), job_id, body, now=utcnow())
+    return job_answer(job_id)
+
+
+def _job_action(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) -> Any:
+    actions.job_action(
+        session(), current_principal(), job_id, action, reason=body.get("reason"), now=utcnow()
+    )
+    return job_answer(job_id)
+
+
+@blp.route("/<uuid:job_id>/actions/accept", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(JobActionSchema, required=False)
+@blp.response(200, JobSchema)
+@blp.alt_response(409, description="Not an open offer; `errors.allowed_actions`")
+def accept_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
+    """Accept an offered job: it becomes `unscheduled`."""
+    return _job_action(job_id, lc.ActionName.ACCEPT, body)
+
+
+@blp.route("/<uuid:job_id>/actions/decline", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(JobActionSchema, required=False)
+@blp.response(204)
+@blp.alt_response(409, description="Not an open offer; `errors.allowed_actions`")
+def decline_job(body: dict[str, Any], job_id: uuid.UUID) -> None:
+    """Decline an offered job; the organization loses access to it (404 afterwards)."""
+    actions.job_action(
+        session(),
+        current_principal(),
+        job_id,
+        lc.ActionName.DECLINE,
+        reason=body.get("reason"),
+        now=utcnow(),
+    )
+
+
+@blp.route("/<uuid:job_id>/actions/cancel", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(JobActionSchema, required=False)
+@blp.response(200, JobSchema)
+@blp.alt_response(409, description="Refused in this status; `errors.allowed_actions`")
+def cancel_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
+    """Cancel a job and every active appointment of it (dispatchers)."""
+    return _job_action(job_id, lc.ActionName.CANCEL, body)
+
+
+@blp.route("/<uuid:job_id>/actions/reopen", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(JobActionSchema, required=False)
+@blp.response(200, JobSchema)
+@blp.alt_response(409, description="Not canceled; `errors.allowed_actions`")
+def reopen_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
+    """Reopen a canceled job: the appointments canceled with it are active again."""
+    return _job_action(job_id, lc.ActionName.REOPEN, body)
+
+
+@blp.route("/<uuid:job_id>/appointments", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(AppointmentCreateSchema)
+@blp.response(201, CalendarAppointmentSchema)
+@blp.alt_response(409, description="Refused in this status (offered, canceled)")
+def add_appointment(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+    """Schedule an appointment on a job (dispatchers); the job becomes `scheduled`."""
+    db, principal = session(), current_principal()
+    appointment_id = service.add_appointment(
+        db, principal, job_id, service.AppointmentInput(**body), now=utcnow()
+    )
+    return queries.get_appointment(db, principal, appointment_id)
+
+
+@blp.route("/<uuid:job_id>/activity", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, ActivityPageSchema)
+def job_activity(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+    """The job's activity log, oldest first: status changes, texts, notes, photos."""
+    return page_answer(queries.list_activity(session(), current_principal(), job_id, **query))
+
+
+@blp.route("/<uuid:job_id>/notes", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY)
+@blp.arguments(NoteCreateSchema)
+@blp.response(201, NoteSchema)
+def add_note(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+    """Add a note (`private` by default; `public` also shows to the job's enterprise)."""
+    db, principal = session(), current_principal()
+    note = attachments.add_note(db, principal, job_id, now=utcnow(), **body)
+    return note_view(note, {principal.user_id: principal.name})
+
+
+@blp.route("/<uuid:job_id>/notes", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, NotePageSchema)
+def list_notes(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+    """The job's notes, oldest first."""
+    db = session()
+    return note_page(db, attachments.list_notes(db, current_principal(), job_id, **query))
+
+
+@blp.route("/<uuid:job_id>/photos", methods=["POST"])
+@idempotent
+@blp.doc(security=BEARER_SECURITY, requestBody=_PHOTO_BODY)
+@blp.arguments(PhotoFormSchema, location="form")
+@blp.arguments(PhotoFileSchema, location="files")
+@blp.response(201, PhotoSchema)
+@blp.alt_response(413, description="Over MAX_PHOTO_BYTES")
+@blp.alt_response(415, description="Not a JPEG, PNG or HEIC file")
+def add_photo(form: dict[str, Any], files: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+    """Upload a photo (multipart `file`, `visibility`): JPEG, PNG or HEIC by content."""
+    db, principal, config = session(), current_principal(), current_app.config
+    photo = attachments.add_photo(
+        db,
+        principal,
+        job_id,
+        data=files["file"].stream.read(config["MAX_PHOTO_BYTES"] + 1),
+        visibility=form["visibility"],
+        now=utcnow(),
+        store=photo_store(config),
+        max_bytes=config["MAX_PHOTO_BYTES"],
+    )
+    return photo_view(photo, {principal.user_id: principal.name})
+
+
+@blp.route("/<uuid:job_id>/photos", methods=["GET"])
+@blp.doc(security=BEARER_SECURITY)
+@login_required
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, PhotoPageSchema)
+def list_photos(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+    """The job's photos (metadata; the bytes at each `url`), oldest first."""
+    db = session()
+    return photo_page(db, attachments.list_photos(db, current_principal(), job_id, **query))

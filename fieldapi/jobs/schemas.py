@@ -1,0 +1,342 @@
+"""Wire formats of customers, jobs, appointments, actions, notes, photos, complete reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
+
+from fieldapi.jobs.models import APPOINTMENT_STATUSES, JOB_STATUSES
+from fieldapi.jobs.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fieldapi.jobs.service import MAX_DURATION_MIN
+
+RFC3339 = {"description": "RFC 3339 with an offset, e.g. 2026-11-24T14:05:00Z"}
+
+
+class Rfc3339(fields.AwareDateTime):
+    """Accepts only times with an offset; answers in UTC with a `Z`."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+
+
+class StrictInteger(fields.Integer):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+
+def _text(max_length: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(1, max_length), **kwargs)
+
+
+Visibility = validate.OneOf(["public", "private"])
+
+# -- pagination -----------------------------------------------------------------------
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": f"items per page, 1 to {MAX_LIMIT}"},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 500),
+        metadata={"description": "`next_cursor` of the previous page"},
+    )
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item)),
+            "next_cursor": fields.String(
+                allow_none=True,
+                metadata={"description": "pass as `cursor` for the next page; null at the end"},
+            ),
+        },
+        name=name,
+    )
+
+
+# -- customers ------------------------------------------------------------------------
+
+
+class SitePointSchema(Schema):
+    type = fields.String(metadata={"example": "Point"})
+    coordinates = fields.List(fields.Float(), metadata={"description": "[lon, lat]"})
+
+
+class CustomerCreateSchema(Schema):
+    name = _text(200, required=True)
+    phone = _text(32, required=True, metadata={"description": "any common form"})
+    email = fields.Email(allow_none=True, validate=validate.Length(max=320))
+    address = _text(500, required=True)
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
+    timezone = _text(64, required=True, metadata={"description": "IANA, e.g. America/Chicago"})
+
+
+class CustomerUpdateSchema(Schema):
+    name = _text(200)
+    phone = _text(32)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=320))
+    address = _text(500)
+    lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
+    lon = fields.Float(validate=validate.Range(-180, 180), allow_nan=False)
+    timezone = _text(64)
+
+
+class CustomerSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    phone = fields.String(allow_none=True, metadata={"description": "E.164"})
+    email = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    site = fields.Nested(SitePointSchema, allow_none=True, metadata={"description": "GeoJSON"})
+    timezone = fields.String()
+    created_at = Rfc3339()
+    updated_at = Rfc3339()
+
+
+class CustomerQuerySchema(PageQuerySchema):
+    q = fields.String(
+        validate=validate.Length(1, 100),
+        metadata={"description": "part of the name, phone or address"},
+    )
+
+
+CustomerPageSchema = page_schema(CustomerSchema, "CustomerPage")
+
+# -- jobs and appointments ------------------------------------------------------------
+
+
+class AppointmentCreateSchema(Schema):
+    starts_at = Rfc3339(required=True, metadata=RFC3339)
+    duration_min = StrictInteger(required=True, validate=validate.Range(1, MAX_DURATION_MIN))
+    technician_id = fields.UUID(allow_none=True)
+
+
+class AppointmentUpdateSchema(Schema):
+    starts_at = Rfc3339(metadata=RFC3339)
+    duration_min = StrictInteger(validate=validate.Range(1, MAX_DURATION_MIN))
+    technician_id = fields.UUID(allow_none=True, metadata={"description": "null: unassign"})
+
+
+class JobCreateSchema(Schema):
+    customer_id = fields.UUID(required=True)
+    title = _text(200, required=True)
+    description = fields.String(allow_none=True, validate=validate.Length(max=10_000))
+    appointment = fields.Nested(AppointmentCreateSchema, allow_none=True)
+
+
+class JobUpdateSchema(Schema):
+    title = _text(200)
+    description = fields.String(allow_none=True, validate=validate.Length(max=10_000))
+
+
+class PersonSchema(Schema):
+    id = fields.UUID(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class AppointmentSchema(Schema):
+    id = fields.UUID()
+    job_id = fields.UUID()
+    starts_at = Rfc3339()
+    ends_at = Rfc3339()
+    duration_min = fields.Integer()
+    status = fields.String(metadata={"enum": list(APPOINTMENT_STATUSES)})
+    technician = fields.Nested(PersonSchema, allow_none=True)
+    reason_code = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={"enum": ["complete", "pause"]})
+    pause_reason = fields.String(allow_none=True)
+    ended_at = Rfc3339(allow_none=True)
+    allowed_actions = fields.List(
+        fields.String(), metadata={"description": "what the caller may do to it now"}
+    )
+
+
+class JobRefSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    status = fields.String(metadata={"enum": list(JOB_STATUSES)})
+
+
+class CalendarAppointmentSchema(AppointmentSchema):
+    job = fields.Nested(JobRefSchema)
+    customer = fields.Nested(CustomerSchema)
+
+
+class JobSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(JOB_STATUSES)})
+    offer_state = fields.String(metadata={"enum": ["none", "pending", "accepted"]})
+    provider_name = fields.String(
+        allow_none=True, metadata={"description": "the enterprise that offered the job"}
+    )
+    customer = fields.Nested(CustomerSchema)
+    appointments = fields.List(fields.Nested(AppointmentSchema))
+    allowed_actions = fields.List(
+        fields.String(), metadata={"description": "the job actions the caller may take now"}
+    )
+    created_at = Rfc3339()
+    updated_at = Rfc3339()
+
+
+class EtaSchema(Schema):
+    minutes = fields.Integer(allow_none=True)
+    arrive_by = Rfc3339(allow_none=True)
+    distance_m = fields.Integer(allow_none=True, metadata={"description": "straight line"})
+    method = fields.String(
+        metadata={
+            "enum": ["request_position", "latest_position", "unknown_position", "unknown_site"],
+            "description": "where the position came from; unknown_*: no time in the text",
+        }
+    )
+
+
+class JobWithEtaSchema(JobSchema):
+    eta = fields.Nested(EtaSchema)
+
+
+JobPageSchema = page_schema(JobSchema, "JobPage")
+CalendarPageSchema = page_schema(CalendarAppointmentSchema, "CalendarPage")
+
+
+class JobQuerySchema(PageQuerySchema):
+    status = DelimitedList(
+        fields.String(validate=validate.OneOf(JOB_STATUSES)),
+        metadata={"description": "one or more statuses, comma separated"},
+    )
+    customer_id = fields.UUID()
+    technician_id = fields.UUID()
+
+
+class CalendarQuerySchema(PageQuerySchema):
+    from_ = Rfc3339(required=True, data_key="from", metadata=RFC3339)
+    to = Rfc3339(required=True, metadata={"description": "RFC 3339; at most 62 days after from"})
+    technician_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(APPOINTMENT_STATUSES))
+
+
+# -- actions --------------------------------------------------------------------------
+
+
+class JobActionSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=1000), allow_none=True)
+
+
+class OnMyWaySchema(Schema):
+    lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
+    lon = fields.Float(validate=validate.Range(-180, 180), allow_nan=False)
+
+
+class EmptySchema(Schema):
+    pass
+
+
+class PauseSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=1000), allow_none=True)
+
+
+class CompleteSchema(Schema):
+    reason_code = _text(64, required=True)
+
+
+# -- activity ---------------------------------------------------------------------------
+
+
+class ActorSchema(Schema):
+    id = fields.UUID(allow_none=True)
+    name = fields.String(
+        allow_none=True, metadata={"description": "a user's name; an enterprise's name only"}
+    )
+    kind = fields.String(metadata={"enum": ["user", "enterprise", "system"]})
+
+
+class ActivitySchema(Schema):
+    id = fields.Integer()
+    at = Rfc3339()
+    actor = fields.Nested(ActorSchema)
+    action = fields.String()
+    appointment_id = fields.UUID(allow_none=True)
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    details = fields.Dict()
+
+
+ActivityPageSchema = page_schema(ActivitySchema, "ActivityPage")
+
+# -- complete reasons -------------------------------------------------------------------
+
+
+class CompleteReasonSchema(Schema):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"),
+        metadata={"description": "lower-case letters, digits, _ and -"},
+    )
+    label = _text(200, required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(["complete", "pause"]))
+
+
+# -- notes and photos -------------------------------------------------------------------
+
+
+class NoteCreateSchema(Schema):
+    body = _text(10_000, required=True)
+    visibility = fields.String(
+        load_default="private",
+        validate=Visibility,
+        metadata={"description": "public: also the enterprise that provided the job"},
+    )
+
+
+class NoteSchema(Schema):
+    id = fields.UUID()
+    job_id = fields.UUID()
+    body = fields.String()
+    visibility = fields.String()
+    author = fields.Nested(PersonSchema, allow_none=True)
+    created_at = Rfc3339()
+
+
+class PhotoFormSchema(Schema):
+    visibility = fields.String(load_default="private", validate=Visibility)
+
+
+class PhotoFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "JPEG, PNG or HEIC"})
+
+
+class PhotoUploadSchema(Schema):
+    """The whole multipart body, for the documentation (parsed as form + files)."""
+
+    file = Upload(required=True, metadata={"description": "JPEG, PNG or HEIC"})
+    visibility = fields.String(load_default="private", validate=Visibility)
+
+
+class PhotoSchema(Schema):
+    id = fields.UUID()
+    job_id = fields.UUID()
+    visibility = fields.String()
+    content_type = fields.String()
+    size_bytes = fields.Integer()
+    url = fields.String(metadata={"description": "GET it with the bearer token"})
+    author = fields.Nested(PersonSchema, allow_none=True)
+    created_at = Rfc3339()
+
+
+NotePageSchema = page_schema(NoteSchema, "NotePage")
+PhotoPageSchema = page_schema(PhotoSchema, "PhotoPage")

@@ -25,7 +25,7 @@ API_SPEC = {
 
 def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> Flask:
     """Build the app from the environment; `config` overrides individual settings."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     settings = load_config()
     settings.update(config or {})
     app.config.update(settings)

@@ -112,7 +112,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     if isinstance(errors, dict) and len(errors) == 1 and set(errors) <= locations:
         # webargs nests errors by location; flatten the single-location case.
         errors = next(iter(errors.values()))
-    message = data.get("message") or _DEFAULT_MESSAGES.get(status) or error.description
+    message = str(data.get("message") or _DEFAULT_MESSAGES.get(status) or error.description)
     if status == 422 and errors and "message" not in data:
         message = "The input is not valid: " + ", ".join(sorted(map(str, errors)))
     headers = dict(data.get("headers") or {})

@@ -1,9 +1,26 @@
 """Imports every model so that metadata and Alembic see the whole schema."""
 
-from fieldapi.accounts.models import AuthSession, Organization, User
+from fieldapi.accounts.models import (
+    AuthSession,
+    Organization,
+    Passcode,
+    PasscodeRequest,
+    UsedRefreshToken,
+    User,
+)
 from fieldapi.db import Base
-from fieldapi.jobs.models import ActivityEvent, Appointment, CompleteReason, Customer, Job
-from fieldapi.messaging.models import Message
+from fieldapi.idempotency import IdempotencyKey  # noqa: F401
+from fieldapi.jobs.models import (  # noqa: F401
+    ActivityEvent,
+    Appointment,
+    CompleteReason,
+    Customer,
+    Job,
+    JobNote,
+    JobPhoto,
+)
+from fieldapi.locations.models import LatestLocation, LocationPing  # noqa: F401
+from fieldapi.messaging.models import InboundMessage, Message, OptOut, StatusCallback  # noqa: F401
 
 __all__ = [
     "ActivityEvent",
@@ -15,5 +32,8 @@ __all__ = [
     "Job",
     "Message",
     "Organization",
+    "Passcode",
+    "PasscodeRequest",
+    "UsedRefreshToken",
     "User",
 ]

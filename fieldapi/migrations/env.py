@@ -3,6 +3,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import pool
 
 from fieldapi.db import make_engine
+from fieldapi.migrations.env_support import include_object
 from fieldapi.models import Base
 
 config = context.config
@@ -14,7 +15,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
-            include_object=alembic_helpers.include_object,
+            include_object=include_object,
             process_revision_directives=alembic_helpers.writer,
             render_item=alembic_helpers.render_item,
             transaction_per_migration=True,

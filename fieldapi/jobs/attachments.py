@@ -24,8 +24,8 @@ from fieldapi.accounts.policy import visible_jobs
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable
 from fieldapi.jobs.models import Job, JobNote, JobPhoto
-from fieldapi.jobs.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.jobs.transitions import Acting, log_event
+from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.storage import FileStore
 
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/heic"}

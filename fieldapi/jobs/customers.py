@@ -16,7 +16,7 @@ from fieldapi.accounts.policy import is_manager, require_manager, visible_jobs
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
 from fieldapi.jobs.models import Customer, Job
-from fieldapi.jobs.pagination import DEFAULT_LIMIT, Page, paginate
+from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.phones import InvalidPhone, to_e164
 
 

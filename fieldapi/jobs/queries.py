@@ -21,9 +21,9 @@ from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
 from fieldapi.jobs.customers import site_lat_lon
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer, Job
-from fieldapi.jobs.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.jobs.service import MAX_DURATION_MIN
 from fieldapi.jobs.snapshots import job_snapshot
+from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 
 MAX_CALENDAR_WINDOW = timedelta(days=62)
 

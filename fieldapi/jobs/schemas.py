@@ -10,8 +10,8 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from fieldapi.jobs.models import APPOINTMENT_STATUSES, JOB_STATUSES
-from fieldapi.jobs.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from fieldapi.jobs.service import MAX_DURATION_MIN
+from fieldapi.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 RFC3339 = {"description": "RFC 3339 with an offset, e.g. 2026-11-24T14:05:00Z"}
 

@@ -11,8 +11,8 @@ from fieldapi.accounts.auth import current_principal
 from fieldapi.db import session
 from fieldapi.jobs.attachments import authors_of
 from fieldapi.jobs.models import JobNote, JobPhoto
-from fieldapi.jobs.pagination import Page
 from fieldapi.jobs.queries import get_job
+from fieldapi.pagination import Page
 
 
 def job_answer(job_id: uuid.UUID) -> dict[str, Any]:

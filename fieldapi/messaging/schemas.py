@@ -3,13 +3,15 @@
 from marshmallow import Schema, fields, validate
 
 from fieldapi.messaging.models import MESSAGE_STATUSES
-from fieldapi.messaging.service import MAX_PAGE
+from fieldapi.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 class MessageQuerySchema(Schema):
     job_id = fields.UUID(metadata={"description": "only the texts of this job"})
     limit = fields.Integer(
-        load_default=50, validate=validate.Range(1, MAX_PAGE), metadata={"description": "page size"}
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": "page size"},
     )
     cursor = fields.String(
         validate=validate.Length(max=200),

@@ -20,6 +20,7 @@ from fieldapi.messaging.schemas import (
     StatusCallbackFormSchema,
 )
 from fieldapi.messaging.webhook_request import FORM_TYPE, read_signed_form
+from fieldapi.pagination import Page
 
 messages_blp = Blueprint(
     "messages", __name__, url_prefix="/messages", description="Texts sent for the organization"
@@ -56,7 +57,7 @@ def _signed_form() -> MultiDict[str, str]:
 @messages_blp.alt_response(401, description="No or bad access token")
 @messages_blp.alt_response(403, description="Technicians may not list texts")
 @messages_blp.alt_response(404, description="`job_id` is not a job of the organization")
-def list_messages(query: dict[str, Any]) -> service.MessagePage:
+def list_messages(query: dict[str, Any]) -> Page[dict[str, Any]]:
     """The organization's texts with their delivery status, newest first.
 
     Dispatchers only. `job_id` narrows to one job's texts (404 when the job is not

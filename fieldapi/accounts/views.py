@@ -26,6 +26,7 @@ from fieldapi.accounts.schemas import (
 from fieldapi.accounts.sessions import Device, TokenLifetimes
 from fieldapi.db import session, utcnow
 from fieldapi.extensions import rate_limited
+from fieldapi.idempotency import idempotent
 
 auth_blp = Blueprint(
     "auth", __name__, url_prefix="/auth", description="Login by phone number and SMS passcode"
@@ -159,6 +160,7 @@ def list_team() -> list[dict[str, Any]]:
 
 
 @team_blp.route("", methods=["POST"])
+@idempotent
 @team_blp.doc(security=BEARER_SECURITY)
 @login_required
 @team_blp.arguments(TeamMemberCreateSchema)

@@ -268,3 +268,22 @@ def test_bad_changes_are_422_and_change_nothing(
     assert response.status_code == 422
     user = user_row(db, technician.id)
     assert (user.name, user.role, user.active) == ("Sam Ortiz", "technician", True)
+
+
+def test_adding_a_member_twice_with_one_idempotency_key_adds_and_texts_once(
+    manager: ApiClient, db: Session
+) -> None:
+    body = {"name": "Rita Moreno", "phone": unique_phone(), "role": "technician"}
+    headers = {"Idempotency-Key": "add-rita-1"}
+    users_before, texts_before = count(db, User), count(db, Message)
+
+    first = manager.post("/v1/team", json=body, headers=headers)
+    retry = manager.post("/v1/team", json=body, headers=headers)
+    other = manager.post("/v1/team", json={**body, "name": "Rita M."}, headers=headers)
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json == first.json
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert other.status_code == 422
+    assert count(db, User) == users_before + 1
+    assert count(db, Message) == texts_before + 1

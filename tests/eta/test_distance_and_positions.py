@@ -135,13 +135,3 @@ def test_the_estimate_prefers_the_request_position(
         settings=settings,
     )
     assert (nobody.method, nobody.minutes, nobody.arrive_by) == (UNKNOWN_POSITION, None, None)
-
-
-def test_a_database_without_the_locations_table_means_no_position(
-    db: Session, tech: User, org: Organization
-) -> None:
-    db.execute(text("ALTER TABLE latest_locations RENAME TO latest_locations_away"))
-    try:
-        assert latest_known_position(db, org.id, tech.id, timedelta(hours=1)) is None
-    finally:
-        db.execute(text("ALTER TABLE latest_locations_away RENAME TO latest_locations"))

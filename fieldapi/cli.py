@@ -103,10 +103,50 @@ def cmd_create_org(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from fieldapi.demo import seed_demo
 
-    with _session() as db:
-        summary = seed_demo(db, only_if_empty=args.if_empty)
-        db.commit()
-    print(json.dumps(summary, indent=2, default=str))
+    if args.drive and (args.minutes <= 0 or args.interval <= 0):
+        raise CommandError("--minutes and --interval must be positive")
+    if args.if_empty or not args.drive:
+        with _session() as db:
+            summary = seed_demo(db, only_if_empty=args.if_empty)
+            db.commit()
+        print(json.dumps(summary, indent=2, default=str), flush=True)
+    if args.drive:
+        drive_demo(args)
+
+
+def drive_demo(args: argparse.Namespace) -> None:
+    """Simulated technicians drive until they arrive, time is up, or SIGINT/SIGTERM."""
+    import signal
+    import threading
+
+    import fieldapi.models  # noqa: F401  (every mapper, for the foreign keys between them)
+    from fieldapi.config import load_config
+    from fieldapi.demo_drive import demo_organization_id, drive
+    from fieldapi.locations.service import Limits
+
+    limits = Limits.from_config(load_config())
+    stop = threading.Event()
+    handlers = {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        with _session() as db:
+            organization_id = demo_organization_id(db)
+            if organization_id is None:
+                raise CommandError("no demo organization: run `fieldapi demo` first")
+            drive(
+                db,
+                organization_id,
+                minutes=args.minutes,
+                interval_s=args.interval,
+                limits=limits,
+                wait=stop.wait,
+                report=lambda line: print(line, flush=True),
+            )
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
 
 def cmd_openapi(args: argparse.Namespace) -> None:
@@ -144,6 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="a demo organization with a team, customers and jobs")
     demo.add_argument("--if-empty", action="store_true", help="only when no organization exists")
+    demo.add_argument(
+        "--drive",
+        action="store_true",
+        help="simulate the demo technicians driving to their appointments (creates no "
+        "organization, unless with --if-empty and the database is empty)",
+    )
+    demo.add_argument("--minutes", type=float, default=30.0, help="with --drive: how long")
+    demo.add_argument(
+        "--interval", type=float, default=5.0, help="with --drive: seconds between pings"
+    )
     demo.set_defaults(handler=cmd_demo)
 
     spec = commands.add_parser("openapi", help="write the OpenAPI document")

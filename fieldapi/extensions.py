@@ -63,6 +63,10 @@ def init_extensions(app: Flask) -> None:
         if setting:
             limited: Any = limiter.limit(app.config[setting])(view)
             app.view_functions[endpoint] = limited
+    # The limiter's before_request hook only enforces default and application-wide limits,
+    # and there are none (a limited view checks its own limit when called): without the
+    # hook, the requests of every other endpoint do no limiter work at all.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
 
     def too_many_requests(_error: RateLimitExceeded) -> Response:
         breached = limiter.current_limit

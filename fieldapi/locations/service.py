@@ -186,7 +186,9 @@ def _store(
     """Store the (sorted, unique) pings that are new; how many, or None when off duty."""
     keys = {"org": organization_id, "user": user_id}
     first, last = pings[0].recorded_at, pings[-1].recorded_at
-    row = db.execute(
+    # Plain statements on the session's connection: the ORM has nothing to add here.
+    connection = db.connection()
+    row = connection.execute(
         _CONTEXT,
         {
             **keys,
@@ -221,7 +223,7 @@ def _store(
         ),
         None,
     )
-    db.execute(_STORE_BATCH, {**keys, "now": now, **_store_params(fresh, flags, newest)})
+    connection.execute(_STORE_BATCH, {**keys, "now": now, **_store_params(fresh, flags, newest)})
     return len(fresh)
 
 
@@ -271,6 +273,15 @@ def ingest_pings(
     result.stored = stored
     result.duplicates += len(pings) - stored
     return result
+
+
+def ingest_result_json(result: IngestResult) -> str:
+    """The answer of POST /v1/locations, as IngestResultSchema documents it."""
+    rejected = [{"index": r.index, "message": r.message} for r in result.rejected]
+    return json.dumps(
+        {"stored": result.stored, "duplicates": result.duplicates, "rejected": rejected},
+        separators=(",", ":"),
+    )
 
 
 def set_duty(db: Session, principal: Principal, on_duty: bool) -> bool:

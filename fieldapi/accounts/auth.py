@@ -11,7 +11,7 @@ from flask import current_app, g, request
 from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.sessions import authenticate
 from fieldapi.db import session, utcnow
-from fieldapi.errors import Forbidden, Unauthorized
+from fieldapi.errors import Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,11 +41,6 @@ def current_principal() -> Principal:
         raise Unauthorized("The access token is not valid or has expired.")
     g.principal = found
     return found
-
-
-def require_dispatcher(principal: Principal) -> None:
-    if not principal.is_dispatcher:
-        raise Forbidden("Only dispatchers can do this.")
 
 
 def login_required(view: F) -> F:

@@ -69,8 +69,8 @@ def job_action(
     command = lc.Command(action, at=now, reason=reason)
     with lifecycle_errors(action=f"{action} this job"):
         decision = lc.decide(job_snapshot(job, rows), command, principal.actor())
+    job.updated_at = now  # before carry_out's flush: one UPDATE of the job row, not two
     carry_out(db, job, rows, decision, Acting.user(principal))
-    job.updated_at = now
     db.commit()
     return ActionResult(job.id)
 
@@ -149,6 +149,7 @@ def appointment_action(
             settings=settings.eta,
         )
     extra = None if eta is None else {"eta": _eta_details(eta)}
+    job.updated_at = now  # before carry_out's flush: one UPDATE of the job row, not two
     carry_out(
         db,
         job,
@@ -160,7 +161,6 @@ def appointment_action(
     )
     for text in decision.texts:
         _send(db, job, target, text.purpose, organization, acting, eta, now, settings)
-    job.updated_at = now
     db.commit()
     return ActionResult(job.id, eta)
 

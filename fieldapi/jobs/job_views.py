@@ -101,10 +101,14 @@ def update_job(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     return job_answer(job_id)
 
 
-def _job_action(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) -> Any:
+def _act(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) -> None:
     actions.job_action(
         session(), current_principal(), job_id, action, reason=body.get("reason"), now=utcnow()
     )
+
+
+def _job_action(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) -> Any:
+    _act(job_id, action, body)
     return job_answer(job_id)
 
 
@@ -127,14 +131,7 @@ def accept_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 @blp.alt_response(409, description="Not an open offer; `errors.allowed_actions`")
 def decline_job(body: dict[str, Any], job_id: uuid.UUID) -> None:
     """Decline an offered job; the organization loses access to it (404 afterwards)."""
-    actions.job_action(
-        session(),
-        current_principal(),
-        job_id,
-        lc.ActionName.DECLINE,
-        reason=body.get("reason"),
-        now=utcnow(),
-    )
+    _act(job_id, lc.ActionName.DECLINE, body)
 
 
 @blp.route("/<uuid:job_id>/actions/cancel", methods=["POST"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface
 from flask_smorest import Api
 
 from fieldapi.config import load_config
@@ -23,9 +24,21 @@ API_SPEC = {
 }
 
 
+class NoCookieSession(SessionInterface):
+    """Callers authenticate with bearer tokens, so Flask's signed-cookie session is never
+    used: without this, every request still builds its signing serializer."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None  # Flask puts a NullSession in place: writing to it is an error
+
+    def save_session(self, app: Flask, session: object, response: Response) -> None:
+        return None
+
+
 def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> Flask:
     """Build the app from the environment; `config` overrides individual settings."""
     app = Flask(__name__, static_folder=None)
+    app.session_interface = NoCookieSession()
     settings = load_config()
     settings.update(config or {})
     app.config.update(settings)

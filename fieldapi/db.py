@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -108,17 +108,45 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self._bound: Connection | None = None
 
     @contextmanager
-    def bound_to(self, connection: Any) -> Iterator[None]:
+    def bound_to(self, connection: Connection) -> Iterator[None]:
         original = self.sessions
         self.sessions = sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+        self._bound = connection
         try:
             yield
         finally:
             self.sessions = original
+            self._bound = None
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Any]:
+        """A psycopg connection on which each statement commits as it completes, for a
+        request that is one self-contained statement: it saves the BEGIN and COMMIT round
+        trips, and the driver is used bare because SQLAlchemy's Connection costs more
+        than the statement itself. Bound to a test's connection, a savepoint on it stands
+        in; either way a statement that fails leaves nothing behind."""
+        if self._bound is not None:
+            with self._bound.begin_nested():
+                yield self._bound.connection.driver_connection
+            return
+        pooled = self.engine.raw_connection()
+        try:
+            driver: Any = pooled.driver_connection
+            driver.autocommit = True
+            try:
+                yield driver
+            finally:
+                driver.autocommit = False  # it goes back to the pool for sessions
+        except self.engine.dialect.loaded_dbapi.OperationalError:
+            pooled.invalidate()  # a broken connection is not handed out again
+            raise
+        finally:
+            pooled.close()
 
     def init_app(self, app: Flask) -> None:
         app.extensions["fieldapi.db"] = self

@@ -199,13 +199,29 @@ def _store(
 
 def idempotent(view: F) -> F:
     """Honour `Idempotency-Key` on this (authenticated, mutating) view."""
+    return _honour_keys(view, authenticate_first=True)
 
+
+def idempotent_view_authenticates(view: F) -> F:
+    """`idempotent` for a view that authenticates its caller itself: a request without the
+    header goes straight to the view (the one-ping upload authenticates inside its one
+    statement), one with the header is authenticated first, as everywhere."""
+    return _honour_keys(view, authenticate_first=False)
+
+
+def key_sent() -> bool:
+    return HEADER in request.headers
+
+
+def _honour_keys(view: F, *, authenticate_first: bool) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from fieldapi.accounts.auth import current_principal
 
-        principal = current_principal()
         raw = request.headers.get(HEADER)
+        if raw is None and not authenticate_first:
+            return view(*args, **kwargs)
+        principal = current_principal()
         if raw is None:
             return view(*args, **kwargs)
         key = check_key(raw)

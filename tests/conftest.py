@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, delete, event, select, text
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -256,23 +256,34 @@ def login_as(app: Flask, db: Session, connection: Any) -> Callable[[User], ApiCl
     return login
 
 
+SAVEPOINTS = ("SAVEPOINT", "RELEASE", "ROLLBACK TO")
+
+
 @pytest.fixture
-def count_queries(engine: Engine) -> Callable[[], Any]:
-    """Counts the SQL statements run inside a `with count_queries() as counter:` block."""
+def count_queries(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
+    """Counts the SQL statements run inside a `with count_queries() as counter:` block, at
+    the driver: those of SQLAlchemy and those run on the bare psycopg connection alike
+    (savepoints, the test's stand-in for transactions, are left out)."""
     from contextlib import contextmanager
+
+    import psycopg
 
     @contextmanager
     def counter() -> Iterator[list[str]]:
         statements: list[str] = []
 
-        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-                statements.append(statement)
+        def recording(method: Callable[..., Any]) -> Callable[..., Any]:
+            def record(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+                statement = query if isinstance(query, str) else repr(query)
+                if not statement.lstrip().upper().startswith(SAVEPOINTS):
+                    statements.append(statement)
+                return method(cursor, query, *args, **kwargs)
 
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+            return record
+
+        with monkeypatch.context() as patch:
+            for name in ("execute", "executemany"):
+                patch.setattr(psycopg.Cursor, name, recording(getattr(psycopg.Cursor, name)))
             yield statements
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
 
     return counter

@@ -79,3 +79,18 @@ def test_protected_endpoint_without_token_is_401(client: ApiClient) -> None:
 def test_bad_tokens_are_401(client: ApiClient, header: str) -> None:
     response = client.get("/v1/me", headers={"Authorization": header})
     assert response.status_code == 401
+
+
+def test_there_is_no_cookie_session(app: Flask) -> None:
+    """Bearer tokens only: Flask's cookie session is not even opened (it costs a signing
+    serializer per request), and writing to it fails loudly instead of setting a cookie."""
+    from flask import session
+    from flask.sessions import NullSession
+
+    with app.test_request_context("/healthz"):
+        app.preprocess_request()
+        assert isinstance(session._get_current_object(), NullSession)  # type: ignore[attr-defined]
+        with pytest.raises(RuntimeError):
+            session["user"] = "x"
+    response = app.test_client().get("/healthz")
+    assert "Set-Cookie" not in response.headers

@@ -144,14 +144,21 @@ def _pair(access: str, refresh: str, session_id: uuid.UUID, lifetimes: TokenLife
 # build per call). Every check runs on every request, so a revoked session or a deactivated
 # user fails on the very next one. Users' organization_id is a NOT NULL foreign key, so
 # the user's organization exists without joining it.
-_AUTHENTICATE = text(
-    """
-    SELECT s.id, u.id, u.organization_id, u.name, u.role
+# The caller behind an access token's digest (`:digest`) at `:now`: every check runs on
+# every request, so a revoked session or a deactivated user fails at once. A statement
+# that must authenticate in the same round trip (the one-ping ingest) embeds it as a CTE.
+CALLER_SQL = """
+    SELECT s.id AS session_id, u.id AS user_id, u.organization_id, u.name, u.role
     FROM auth_sessions s JOIN users u ON u.id = s.user_id
     WHERE s.access_token_hash = :digest AND s.revoked_at IS NULL
       AND s.access_expires_at > :now AND u.active
-    """
-)
+"""
+_AUTHENTICATE = text(CALLER_SQL)
+
+
+def caller_params(access_token: str, secret_key: str, now: datetime) -> dict[str, Any]:
+    """The parameters of CALLER_SQL."""
+    return {"digest": hash_token(secret_key, access_token), "now": now}
 
 
 def authenticate(
@@ -159,8 +166,8 @@ def authenticate(
 ) -> Principal | None:
     """The caller behind an access token, or None: every check runs on every request,
     so a revoked session or a deactivated user fails at once."""
-    digest = hash_token(secret_key, access_token)
-    row = db.connection().execute(_AUTHENTICATE, {"digest": digest, "now": now}).first()
+    params = caller_params(access_token, secret_key, now)
+    row = db.connection().execute(_AUTHENTICATE, params).first()
     if row is None:
         return None
     session_id, user_id, organization_id, name, role = row

@@ -9,10 +9,17 @@ from typing import Any
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import (
+    BEARER_SECURITY,
+    bearer_token,
+    current_principal,
+    login_required,
+)
 from fieldapi.accounts.policy import require_manager
-from fieldapi.db import session, utcnow
-from fieldapi.idempotency import idempotent
+from fieldapi.accounts.sessions import caller_params
+from fieldapi.db import database, session, utcnow
+from fieldapi.errors import DomainError
+from fieldapi.idempotency import idempotent_view_authenticates, key_sent
 from fieldapi.locations import service
 from fieldapi.locations.body import read_ping_batch
 from fieldapi.locations.schemas import (
@@ -24,6 +31,7 @@ from fieldapi.locations.schemas import (
     TrackQuerySchema,
     TrackSchema,
 )
+from fieldapi.locations.single_ping import append_single_ping
 
 # Paths are given whole ("/locations", "/team/locations", ...): accounts owns /team and /me.
 blp = Blueprint("locations", __name__, description="Location pings, the team map and tracks")
@@ -36,7 +44,7 @@ def _limits() -> service.Limits:
 
 
 @blp.route("/locations", methods=["POST"])
-@idempotent
+@idempotent_view_authenticates
 @blp.doc(security=BEARER_SECURITY, requestBody=_PING_BATCH_BODY)
 @blp.response(200, IngestResultSchema)
 @blp.alt_response(413, description="Over 500 pings or over MAX_JSON_BYTES")
@@ -46,19 +54,36 @@ def post_locations() -> Response:
     Each ping is validated on its own: bad ones are listed in `rejected` and do not sink
     the batch; a ping with the same `recorded_at` as a stored one is a duplicate.
     """
-    principal = current_principal()
-    raw_pings = read_ping_batch(request, current_app.config["MAX_JSON_BYTES"])
-    result = service.ingest_pings(
-        session(),
-        organization_id=principal.organization_id,
-        user_id=principal.user_id,
-        raw_pings=raw_pings,
-        now=utcnow(),
-        limits=_limits(),
-    )
+    raw_pings = _read_batch()
+    now, limits = utcnow(), _limits()
+    result = None
+    token = bearer_token()
+    if token is not None and not key_sent():
+        caller = caller_params(token, current_app.config["SECRET_KEY"], now)
+        result = append_single_ping(
+            database().autocommit, caller, raw_pings, now=now, limits=limits
+        )
+    if result is None:
+        principal = current_principal()
+        result = service.ingest_pings(
+            session(),
+            organization_id=principal.organization_id,
+            user_id=principal.user_id,
+            raw_pings=raw_pings,
+            now=now,
+            limits=limits,
+        )
     # IngestResultSchema's shape written directly: the hottest endpoint skips a dump
     # of plain ints and strings.
     return Response(service.ingest_result_json(result), mimetype="application/json")
+
+
+def _read_batch() -> list[Any]:
+    try:
+        return read_ping_batch(request, current_app.config["MAX_JSON_BYTES"])
+    except DomainError:
+        current_principal()  # without a valid token it is a 401, whatever the body
+        raise
 
 
 @blp.route("/me/duty", methods=["PUT"])

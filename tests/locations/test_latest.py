@@ -17,14 +17,18 @@ from tests.locations.conftest import CHICAGO, NEW_YORK, latest, ping, post_pings
 Send = Callable[[list[dict[str, Any]]], None]
 
 
-@pytest.fixture(params=["batch", "one_by_one"])
+@pytest.fixture(params=["batch", "one_by_one", "one_by_one_keyed"])
 def send(request: pytest.FixtureRequest, tech_client: ApiClient) -> Send:
-    """The same pings as one batch or as one request per ping: the rules must agree."""
+    """The same pings as one batch or as one request per ping, each without a key (the
+    one-statement path) or with one (the general path): the rules must agree."""
 
     def go(pings: list[dict[str, Any]]) -> None:
         batches = [pings] if request.param == "batch" else [[p] for p in pings]
         for batch in batches:
-            response = post_pings(tech_client, batch)
+            headers = {}
+            if request.param == "one_by_one_keyed":
+                headers["Idempotency-Key"] = batch[0]["recorded_at"] + str(batch[0]["lat"])
+            response = tech_client.post("/v1/locations", json={"pings": batch}, headers=headers)
             assert response.status_code == 200, response.json
             assert response.json["rejected"] == []
 

@@ -1,0 +1,152 @@
+"""The one-ping upload in one statement: a phone on the move sends a ping every few seconds.
+
+`service.ingest_pings` takes any batch in two statements inside a transaction, with the
+authentication before it: five round trips with BEGIN and COMMIT. A single ping newer than
+the user's latest position needs none of its context read: its jump check has only one
+reference, the latest position itself. So the caller's token, their duty, the jump check,
+the insert and the latest-position update are one statement, run in autocommit: one round
+trip. Anything else (several pings, a late ping, a missing partition, an unknown token)
+answers None and takes the general path, which settles it with its own errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
+
+from fieldapi.accounts.sessions import CALLER_SQL
+from fieldapi.locations.pings import EARTH_RADIUS_M, Rejection, is_accurate, validate_pings
+from fieldapi.locations.service import OFF_DUTY, IngestResult, Limits
+
+# `implied_speed` of pings.py in SQL, from the latest position `me` to the new ping `p`:
+# the same haversine, the same accuracy slack (a test holds the two to the same answers).
+_IMPLIED_SPEED_SQL = f"""
+    greatest(0.0, 2 * {EARTH_RADIUS_M} * asin(least(1.0, sqrt(
+        sin((radians(p.lat) - radians(me.prev_lat)) / 2) ^ 2
+        + cos(radians(me.prev_lat)) * cos(radians(p.lat))
+          * sin(radians(p.lon - me.prev_lon) / 2) ^ 2)))
+        - coalesce(me.prev_accuracy, 0.0) - coalesce(p.accuracy_m, 0.0))
+    / CAST(extract(epoch FROM p.at - me.prev_at) AS float8)
+"""
+
+# A late ping (not newer than the latest position) is left alone: its jump check needs the
+# history around it. The insert's ON CONFLICT catches a ping stored before with the same
+# time that never became the latest (an inaccurate or flagged one): a duplicate.
+_APPEND_PING_TEXT = text(
+    f"""
+    WITH caller AS ({CALLER_SQL}),
+    p AS (
+        SELECT CAST(:recorded_at AS timestamptz) AS at, CAST(:lat AS float8) AS lat,
+               CAST(:lon AS float8) AS lon, CAST(:accuracy_m AS float8) AS accuracy_m,
+               CAST(:speed_mps AS float8) AS speed_mps,
+               CAST(:heading_deg AS float8) AS heading_deg,
+               CAST(:altitude_m AS float8) AS altitude_m,
+               CAST(:battery_pct AS float8) AS battery_pct,
+               CAST(:accurate AS boolean) AS accurate,
+               CAST(:now AS timestamptz) AS now
+    ),
+    me AS (
+        SELECT c.organization_id, c.user_id, u.on_duty, l.recorded_at AS prev_at,
+               ST_Y(l.position::geometry) AS prev_lat, ST_X(l.position::geometry) AS prev_lon,
+               l.accuracy_m AS prev_accuracy
+        FROM caller c
+        JOIN users u ON u.id = c.user_id
+        LEFT JOIN latest_locations l
+            ON l.organization_id = c.organization_id AND l.user_id = c.user_id
+    ),
+    verdict AS (
+        SELECT me.organization_id, me.user_id, me.on_duty,
+               coalesce(me.prev_at >= p.at, false) AS late,
+               CASE WHEN me.prev_at < p.at THEN ({_IMPLIED_SPEED_SQL}) > :max_speed
+                    ELSE false END AS impossible_jump
+        FROM me, p
+    ),
+    stored AS (
+        INSERT INTO location_pings (organization_id, user_id, recorded_at, position,
+            accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, impossible_jump)
+        SELECT v.organization_id, v.user_id, p.at,
+               CAST(ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) AS geography),
+               p.accuracy_m, p.speed_mps, p.heading_deg, p.altitude_m, p.battery_pct,
+               v.impossible_jump
+        FROM verdict v, p
+        WHERE v.on_duty AND NOT v.late
+        ON CONFLICT DO NOTHING
+        RETURNING organization_id, user_id, position, impossible_jump
+    ),
+    moved AS (
+        INSERT INTO latest_locations AS l (organization_id, user_id, recorded_at, position,
+            accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, updated_at)
+        SELECT s.organization_id, s.user_id, p.at, s.position, p.accuracy_m, p.speed_mps,
+               p.heading_deg, p.altitude_m, p.battery_pct, p.now
+        FROM stored s, p
+        WHERE NOT s.impossible_jump AND p.accurate
+        ON CONFLICT (organization_id, user_id) DO UPDATE SET
+            recorded_at = EXCLUDED.recorded_at, position = EXCLUDED.position,
+            accuracy_m = EXCLUDED.accuracy_m, speed_mps = EXCLUDED.speed_mps,
+            heading_deg = EXCLUDED.heading_deg, altitude_m = EXCLUDED.altitude_m,
+            battery_pct = EXCLUDED.battery_pct, updated_at = EXCLUDED.updated_at
+        WHERE l.recorded_at < EXCLUDED.recorded_at
+    )
+    SELECT v.on_duty, v.late, (SELECT count(*) FROM stored) FROM verdict v
+    """
+)
+# Run on the bare driver: compiled once to psycopg's %(name)s placeholders.
+_APPEND_PING = str(
+    _APPEND_PING_TEXT.compile(dialect=psycopg_dialect.dialect())  # type: ignore[no-untyped-call]
+)
+
+Connect = Callable[[], AbstractContextManager["psycopg.Connection[Any]"]]
+
+
+def append_single_ping(
+    connect: Connect,
+    caller: dict[str, Any],
+    raw_pings: Sequence[Any],
+    *,
+    now: datetime,
+    limits: Limits,
+) -> IngestResult | None:
+    """Store a request's one valid ping in one statement, authenticating `caller` (the
+    parameters of accounts' CALLER_SQL) in it; None when the general path must decide.
+
+    `connect` gives a connection in autocommit (`Database.autocommit`): the statement is
+    its own transaction.
+    """
+    pings, rejected, repeats = validate_pings(
+        raw_pings, now=now, retention_days=limits.retention_days
+    )
+    if len(pings) != 1:
+        return None
+    ping = pings[0]
+    params = {
+        **caller,
+        **ping._asdict(),
+        "accurate": is_accurate(ping.accuracy_m, limits.max_accuracy_m),
+        "now": now,
+        "max_speed": limits.max_speed_mps,
+    }
+    try:
+        with connect() as connection:
+            row = connection.execute(_APPEND_PING, params).fetchone()
+    except psycopg.IntegrityError:
+        return None  # no partition for this time yet: the general path creates it
+    if row is None:
+        return None  # not a valid token: the general path answers 401
+    on_duty, late, stored = row
+    if late:
+        return None
+    result = IngestResult(rejected=rejected, duplicates=repeats)
+    if not on_duty:
+        result.rejected = sorted(
+            [*rejected, Rejection(ping.ordinal, OFF_DUTY)], key=lambda r: r.index
+        )
+        return result
+    result.stored = stored
+    result.duplicates += 1 - stored
+    return result

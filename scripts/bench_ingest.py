@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BATCH = 500
 CHICAGO = (41.8781, -87.6298)
 TARGETS = {"b/a": 0.30, "c/d": 0.30, "e/raw": 2.0}
+ROUNDS = 3  # of (c) and (d), alternated
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,16 @@ def server(command: list[str], port: int, env: dict[str, str], log: Path) -> Ite
 # ---- the run ---------------------------------------------------------------------------
 
 
+def settle(dsn: str) -> None:
+    """What autovacuum and the checkpointer do after a bulk load, done now and waited for,
+    so that they do not run during one measurement and not during its baseline."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
+
+
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -389,9 +400,10 @@ def bench(plan: Plan, durable: bool) -> int:
             copy_lines(fleet.organization_id, user_id, chunk) for user_id, chunk in batches
         ).encode()
         bodies = [json.dumps({"pings": chunk}).encode() for _user, chunk in batches]
-        # One-ping requests: each technician's day goes on, a ping a second.
+        # One-ping requests: each technician's day goes on, a ping a second, for every
+        # round of (c).
         singles = []
-        for n in range(plan.single_requests):
+        for n in range(ROUNDS * plan.single_requests):
             user_id = fleet.technician_ids[n % plan.technicians]
             step = 1 + n // plan.technicians
             last = days[user_id][-1]
@@ -461,30 +473,56 @@ def bench(plan: Plan, durable: bool) -> int:
             if stored != total or failed:
                 print(f"    !! stored {stored:,} of {total:,}, {failed} failed requests")
 
-            # (c) the API, one ping per request.
-            single_bodies = [json.dumps({"pings": [p]}).encode() for _u, p in singles]
+            # The state autovacuum reaches after a bulk load, reached now: otherwise it
+            # runs during (c), which then competes with it for the cores and (d) does not.
+            settle(dsn)
+
+            # (c) the API, one ping per request, and (d) a bare Flask app parsing the same
+            # bodies under the same gunicorn settings: both servers up, rounds alternated
+            # so that drift on the machine hits both alike; the ratio is the median's.
             single_requests = [
                 http_request("POST", "/v1/locations", tokens[user_id], body)
-                for (user_id, _p), body in zip(singles, single_bodies, strict=True)
+                for user_id, body in (
+                    (user_id, json.dumps({"pings": [p]}).encode()) for user_id, p in singles
+                )
             ]
-            seconds, stored, failed = run_clients(api_port, single_requests, plan.clients)
-            single_rate = len(single_requests) / seconds
+            bare = [sys.executable, str(ROOT / "scripts" / "bench_ingest_bare.py")]
+            single_rates, bare_rates = [], []
+            with server([*bare, "--port", str(bare_port)], bare_port, env, workdir / "bare.log"):
+                size = plan.single_requests
+                for round_ in range(ROUNDS):
+                    batch = single_requests[round_ * size : (round_ + 1) * size]  # newer pings
+                    seconds, stored, failed = run_clients(api_port, batch, plan.clients)
+                    single_rates.append(len(batch) / seconds)
+                    if stored != len(batch) or failed:
+                        print(f"    !! stored {stored:,} of {len(batch):,}, {failed} failed")
+                    seconds, _stored, failed = run_clients(
+                        bare_port, batch, plan.clients, count=False
+                    )
+                    bare_rates.append(len(batch) / seconds)
+            single_rate = statistics.median(single_rates)
+            bare_rate = statistics.median(bare_rates)
+            each = ", ".join(
+                f"{c:,.0f}/{d:,.0f}" for c, d in zip(single_rates, bare_rates, strict=True)
+            )
             print(f"(c) API, one ping per request           {fmt_rate(single_rate, 'req/s')}")
-            if stored != len(single_requests) or failed:
-                print(f"    !! stored {stored:,} of {len(single_requests):,}, {failed} failed")
+            print(
+                f"(d) bare Flask, same JSON, same gunicorn {fmt_rate(bare_rate, 'req/s')}   "
+                f"{verdict('c/d', single_rate / bare_rate)}"
+            )
+            print(f"    medians of {ROUNDS} alternated rounds (c/d): {each}", flush=True)
             # For scale: the app's cheapest authenticated request, same clients.
             me_requests = [
-                http_request("GET", "/v1/me", tokens[user_id]) for user_id, _p in singles
+                http_request("GET", "/v1/me", tokens[user_id])
+                for user_id, _p in singles[: plan.single_requests]
             ]
             seconds, _stored, failed = run_clients(api_port, me_requests, plan.clients, count=False)
             me_rate = len(me_requests) / seconds
             print(f"    for scale: GET /v1/me (auth only)   {fmt_rate(me_rate, 'req/s')}")
 
             # (e) the team map over everything stored, against its SQL run directly.
+            settle(dsn)
             with psycopg.connect(dsn, autocommit=True) as conn:
-                # The state autovacuum reaches after a bulk load, reached now, so that it
-                # does not run during one of the two measurements and not the other.
-                conn.execute("VACUUM ANALYZE")
                 history = conn.execute("SELECT count(*) FROM location_pings").fetchone()[0]
                 raw_map = http_request("GET", "/v1/team/locations", tokens[fleet.dispatcher_id])
                 status, body = send(api_port, raw_map)
@@ -513,15 +551,6 @@ def bench(plan: Plan, durable: bool) -> int:
                     naive.append(time.perf_counter() - started)
             map_ms, raw_ms = median_ms(endpoint), median_ms(raw)
 
-        # (d) a bare Flask app parsing the same one-ping bodies, same gunicorn settings.
-        bare = [sys.executable, str(ROOT / "scripts" / "bench_ingest_bare.py")]
-        with server([*bare, "--port", str(bare_port)], bare_port, env, workdir / "bare.log"):
-            seconds, _stored, failed = run_clients(bare_port, single_requests, plan.clients)
-            bare_rate = len(single_requests) / seconds
-        print(
-            f"(d) bare Flask, same JSON, same gunicorn {fmt_rate(bare_rate, 'req/s')}   "
-            f"{verdict('c/d', single_rate / bare_rate)}"
-        )
         print(
             f"(e) GET /v1/team/locations             {map_ms:>10.1f} ms    "
             f"({features} members, {history:,} pings stored; median of {plan.map_runs})"

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
+from sqlalchemy import select
 
 from fieldapi.accounts import service, team
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
@@ -143,9 +144,16 @@ def refresh(args: dict[str, Any]) -> dict[str, Any]:
 def me() -> dict[str, Any]:
     """The logged-in user and their organization."""
     principal = current_principal()
-    db = session()
-    user = db.get_one(User, principal.user_id)
-    return user_view(user, db.get_one(Organization, user.organization_id))
+    user, organization = (
+        session()
+        .execute(
+            select(User, Organization)
+            .join(Organization, Organization.id == User.organization_id)
+            .where(User.id == principal.user_id)
+        )
+        .one()
+    )
+    return user_view(user, organization)
 
 
 @team_blp.route("", methods=["GET"])

@@ -11,7 +11,7 @@ answers None and takes the general path, which settles it with its own errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -107,23 +107,23 @@ Connect = Callable[[], AbstractContextManager["psycopg.Connection[Any]"]]
 def append_single_ping(
     connect: Connect,
     caller: dict[str, Any],
-    raw_pings: Sequence[Any],
+    raw_ping: Any,
     *,
     now: datetime,
     limits: Limits,
 ) -> IngestResult | None:
-    """Store a request's one valid ping in one statement, authenticating `caller` (the
+    """Store a request's only ping in one statement, authenticating `caller` (the
     parameters of accounts' CALLER_SQL) in it; None when the general path must decide.
 
     `connect` gives a connection in autocommit (`Database.autocommit`): the statement is
     its own transaction.
     """
-    pings, rejected, repeats = validate_pings(
-        raw_pings, now=now, retention_days=limits.retention_days
+    valid, _rejected, _repeats = validate_pings(
+        [raw_ping], now=now, retention_days=limits.retention_days
     )
-    if len(pings) != 1:
-        return None
-    ping = pings[0]
+    if not valid:
+        return None  # the general path authenticates, then gives the reason
+    ping = valid[0]
     params = {
         **caller,
         **ping._asdict(),
@@ -141,12 +141,6 @@ def append_single_ping(
     on_duty, late, stored = row
     if late:
         return None
-    result = IngestResult(rejected=rejected, duplicates=repeats)
     if not on_duty:
-        result.rejected = sorted(
-            [*rejected, Rejection(ping.ordinal, OFF_DUTY)], key=lambda r: r.index
-        )
-        return result
-    result.stored = stored
-    result.duplicates += 1 - stored
-    return result
+        return IngestResult(rejected=[Rejection(ping.ordinal, OFF_DUTY)])
+    return IngestResult(stored=stored, duplicates=1 - stored)

@@ -58,10 +58,10 @@ def post_locations() -> Response:
     now, limits = utcnow(), _limits()
     result = None
     token = bearer_token()
-    if token is not None and not key_sent():
+    if token is not None and len(raw_pings) == 1 and not key_sent():
         caller = caller_params(token, current_app.config["SECRET_KEY"], now)
         result = append_single_ping(
-            database().autocommit, caller, raw_pings, now=now, limits=limits
+            database().autocommit, caller, raw_pings[0], now=now, limits=limits
         )
     if result is None:
         principal = current_principal()

@@ -79,3 +79,18 @@ def test_authenticating_a_request_is_one_statement(
         response = client.post("/v1/locations", json={"pings": []})
     assert response.status_code == 422
     assert len(statements) == 1 and "auth_sessions" in statements[0]
+
+
+def test_me_is_the_authentication_and_one_read(
+    login_as: Callable[[User], ApiClient],
+    make_org: Callable[..., Any],
+    make_user: Any,
+    count_queries: Callable[[], Any],
+) -> None:
+    organization = make_org(name="Joined Plumbing")
+    user = make_user(organization, name="Jo Join")
+    client = login_as(user)
+    with count_queries() as statements:
+        body = client.get("/v1/me").json
+    assert body["name"] == "Jo Join" and body["organization"]["name"] == "Joined Plumbing"
+    assert len(statements) == 2

@@ -74,15 +74,38 @@ def test_a_ping_at_a_stored_time_that_never_became_latest_is_a_duplicate(
     assert newest is not None and newest["recorded_at"] == base_time
 
 
-def test_one_good_ping_among_bad_ones_still_reports_every_rejection(
-    tech_client: ApiClient, tech: User, db: Session, base_time: datetime
+def test_a_lone_bad_ping_is_rejected_with_its_reason_after_authentication(
+    tech_client: ApiClient,
+    db: Session,
+    base_time: datetime,
+    count_queries: Callable[[], Any],
 ) -> None:
-    body = [{"lat": 1}, ping(base_time), ping(base_time, lat=91), ping(base_time)]
-    response = post_pings(tech_client, body)
-    assert response.json["stored"] == 1
-    assert response.json["duplicates"] == 1
-    assert [r["index"] for r in response.json["rejected"]] == [0, 2]
-    assert len(stored_pings(db, tech.id)) == 1
+    with count_queries() as counted:
+        response = post_pings(tech_client, [ping(base_time, lat=91)])
+    assert response.json == {
+        "stored": 0,
+        "duplicates": 0,
+        "rejected": [{"index": 0, "message": "lat must be between -90 and 90"}],
+    }
+    assert len(counted) == 1 and "auth_sessions" in counted[0]
+    assert db.scalar(text("SELECT count(*) FROM location_pings")) == 0
+
+
+def test_a_lone_ping_sent_off_duty_is_rejected_and_stored_nowhere(
+    tech_client: ApiClient,
+    tech: User,
+    db: Session,
+    base_time: datetime,
+    count_queries: Callable[[], Any],
+) -> None:
+    tech_client.put("/v1/me/duty", json={"on_duty": False})
+    with count_queries() as counted:
+        response = post_pings(tech_client, [ping(base_time)])
+    assert response.json["stored"] == 0
+    assert [r["index"] for r in response.json["rejected"]] == [0]
+    assert "off duty" in response.json["rejected"][0]["message"]
+    assert len(counted) == 1
+    assert stored_pings(db, tech.id) == [] and latest(db, tech.id) is None
 
 
 @pytest.mark.parametrize("token", [None, "not-a-token"])

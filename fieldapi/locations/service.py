@@ -96,26 +96,31 @@ _CONTEXT = text(
     """
 )
 
+# The head and the tail of the insert of a latest position, shared by both ingest paths:
+# SELECT the row in between. It moves forward in recorded_at, never back.
+INSERT_LATEST = """INSERT INTO latest_locations AS l (organization_id, user_id, recorded_at,
+        position, accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, updated_at)"""
+MOVE_LATEST_FORWARD = """ON CONFLICT (organization_id, user_id) DO UPDATE SET
+        recorded_at = EXCLUDED.recorded_at, position = EXCLUDED.position,
+        accuracy_m = EXCLUDED.accuracy_m, speed_mps = EXCLUDED.speed_mps,
+        heading_deg = EXCLUDED.heading_deg, altitude_m = EXCLUDED.altitude_m,
+        battery_pct = EXCLUDED.battery_pct, updated_at = EXCLUDED.updated_at
+    WHERE l.recorded_at < EXCLUDED.recorded_at"""
+
 # One statement for the whole batch, whatever its size: the new pings go into the history
 # (unnest of one array per column), and the latest position moves forward to the newest
 # good one, if any and if it is newer. Duplicates were left out by the caller, so no ON
 # CONFLICT (speculative insertion costs about a third of the statement); two uploads of
 # the same pings at the same moment collide on the primary key and the loser retries.
 _STORE_BATCH = text(
-    """
+    f"""
     WITH moved AS (
-        INSERT INTO latest_locations AS l (organization_id, user_id, recorded_at, position,
-            accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, updated_at)
+        {INSERT_LATEST}
         SELECT :org, :user, CAST(:at AS timestamptz),
                CAST(ST_SetSRID(ST_MakePoint(:lon1, :lat1), 4326) AS geography),
                :accuracy_m1, :speed_mps1, :heading_deg1, :altitude_m1, :battery_pct1, :now
         WHERE CAST(:at AS timestamptz) IS NOT NULL
-        ON CONFLICT (organization_id, user_id) DO UPDATE SET
-            recorded_at = EXCLUDED.recorded_at, position = EXCLUDED.position,
-            accuracy_m = EXCLUDED.accuracy_m, speed_mps = EXCLUDED.speed_mps,
-            heading_deg = EXCLUDED.heading_deg, altitude_m = EXCLUDED.altitude_m,
-            battery_pct = EXCLUDED.battery_pct, updated_at = EXCLUDED.updated_at
-        WHERE l.recorded_at < EXCLUDED.recorded_at
+        {MOVE_LATEST_FORWARD}
     )
     INSERT INTO location_pings (organization_id, user_id, recorded_at, position,
         accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, impossible_jump)

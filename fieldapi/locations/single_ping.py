@@ -22,7 +22,13 @@ from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from fieldapi.accounts.sessions import CALLER_SQL
 from fieldapi.locations.pings import EARTH_RADIUS_M, Rejection, is_accurate, validate_pings
-from fieldapi.locations.service import OFF_DUTY, IngestResult, Limits
+from fieldapi.locations.service import (
+    INSERT_LATEST,
+    MOVE_LATEST_FORWARD,
+    OFF_DUTY,
+    IngestResult,
+    Limits,
+)
 
 # `implied_speed` of pings.py in SQL, from the latest position `me` to the new ping `p`:
 # the same haversine, the same accuracy slack (a test holds the two to the same answers).
@@ -80,18 +86,12 @@ _APPEND_PING_TEXT = text(
         RETURNING organization_id, user_id, position, impossible_jump
     ),
     moved AS (
-        INSERT INTO latest_locations AS l (organization_id, user_id, recorded_at, position,
-            accuracy_m, speed_mps, heading_deg, altitude_m, battery_pct, updated_at)
+        {INSERT_LATEST}
         SELECT s.organization_id, s.user_id, p.at, s.position, p.accuracy_m, p.speed_mps,
                p.heading_deg, p.altitude_m, p.battery_pct, p.now
         FROM stored s, p
         WHERE NOT s.impossible_jump AND p.accurate
-        ON CONFLICT (organization_id, user_id) DO UPDATE SET
-            recorded_at = EXCLUDED.recorded_at, position = EXCLUDED.position,
-            accuracy_m = EXCLUDED.accuracy_m, speed_mps = EXCLUDED.speed_mps,
-            heading_deg = EXCLUDED.heading_deg, altitude_m = EXCLUDED.altitude_m,
-            battery_pct = EXCLUDED.battery_pct, updated_at = EXCLUDED.updated_at
-        WHERE l.recorded_at < EXCLUDED.recorded_at
+        {MOVE_LATEST_FORWARD}
     )
     SELECT v.on_duty, v.late, (SELECT count(*) FROM stored) FROM verdict v
     """

@@ -1,6 +1,6 @@
 """Where uploaded files (job photos) live: a small interface, a directory behind it today.
 
-An object store (S3, GCS) fits the same three methods later; callers only ever hold a key.
+An object store (S3, GCS) fits the same four methods later; callers only ever hold a key.
 Keys are `/`-separated words of letters, digits, `-` and `_` (e.g. `<org id>/<photo id>`).
 """
 
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +30,10 @@ class FileStore(Protocol):
     def load(self, key: str) -> bytes: ...
 
     def delete(self, key: str) -> None: ...
+
+    def keys_older_than(self, moment: datetime) -> Iterator[str]:
+        """Keys of the files last written before `moment` (an aware datetime)."""
+        ...
 
 
 class DirectoryStore:
@@ -61,6 +67,26 @@ class DirectoryStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def keys_older_than(self, moment: datetime) -> Iterator[str]:
+        """By modification time. Only regular files whose path is a key: a save's temporary
+        `.upload-*` file, a symlink or anything else put under the root is never listed."""
+        if moment.tzinfo is None:
+            raise ValueError("keys_older_than needs an aware datetime")
+        cutoff = moment.timestamp()
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(name for name in dirs if _KEY.match(name))
+            base = Path(folder).relative_to(self.root)
+            for name in sorted(files):
+                key = (base / name).as_posix()
+                if not _KEY.match(key):
+                    continue
+                try:
+                    info = os.lstat(self.root / key)
+                except FileNotFoundError:  # deleted since the directory was read
+                    continue
+                if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                    yield key
 
 
 def photo_store(config: Mapping[str, Any]) -> FileStore:

@@ -51,7 +51,7 @@ def test_migrations_have_one_head() -> None:
     from fieldapi.migrations import alembic_config
 
     heads = ScriptDirectory.from_config(alembic_config("postgresql://unused")).get_heads()
-    assert heads == ["0006_merge"]
+    assert len(heads) == 1, heads
 
 
 def test_the_models_match_the_migrations(engine: object) -> None:

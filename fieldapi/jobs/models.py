@@ -34,6 +34,8 @@ class Customer(IdMixin, TimestampMixin, Base):
     __tablename__ = "customers"
     __table_args__ = (
         Index("ix_customers_organization_id_name", "organization_id", "name"),
+        # Who sent an inbound text (GET /v1/messages/inbound names the customer).
+        Index("ix_customers_organization_id_phone", "organization_id", "phone"),
         Index("ix_customers_site", "site", postgresql_using="gist"),
     )
 
@@ -192,5 +194,6 @@ class JobPhoto(IdMixin, Base):
     content_type: Mapped[str] = mapped_column(String(40))
     size_bytes: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200))
+    # Unique, and indexed for the worker's sweep of files no row points to.
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

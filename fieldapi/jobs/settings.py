@@ -27,6 +27,13 @@ SETTINGS: tuple[Setting, ...] = (
         "default `var/photos`",
     ),
     Setting(
+        "PHOTO_ORPHAN_GRACE_MINUTES",
+        60,
+        _positive_int,
+        "age (by modification time) a photo file no row points to must reach before the "
+        "worker's periodic work deletes it; protects uploads in flight",
+    ),
+    Setting(
         "SURVEY_URL",
         "https://dispatch.example.com/survey",
         str,

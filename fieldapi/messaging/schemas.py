@@ -45,6 +45,47 @@ class MessagePageSchema(Schema):
     )
 
 
+class InboundQuerySchema(Schema):
+    from_phone = fields.String(
+        validate=validate.Length(max=64),
+        metadata={"description": "only texts from this number (any common form)"},
+    )
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": "page size"},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "the `next_cursor` of the previous page"},
+    )
+
+
+class CustomerRefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+
+
+class InboundMessageSchema(Schema):
+    id = fields.UUID()
+    from_phone = fields.String(metadata={"description": "E.164"})
+    to_phone = fields.String(allow_none=True, metadata={"description": "our number, E.164"})
+    body = fields.String()
+    received_at = fields.AwareDateTime()
+    customer = fields.Nested(
+        CustomerRefSchema,
+        allow_none=True,
+        metadata={"description": "the organization's customer with this number; null: none"},
+    )
+
+
+class InboundPageSchema(Schema):
+    items = fields.List(fields.Nested(InboundMessageSchema))
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "pass as `cursor` for the next page; null: done"}
+    )
+
+
 class CallbackAnswerSchema(Schema):
     result = fields.String(
         metadata={"enum": ["applied", "ignored", "duplicate", "pending", "unknown_status"]}

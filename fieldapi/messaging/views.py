@@ -1,4 +1,4 @@
-"""HTTP endpoints of messaging: the texts list and Twilio's webhooks."""
+"""HTTP endpoints of messaging: the texts lists and Twilio's webhooks."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from flask_smorest import Blueprint
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal
+from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session, utcnow
-from fieldapi.messaging import service, webhooks
+from fieldapi.messaging import inbox, service, webhooks
 from fieldapi.messaging.schemas import (
     CallbackAnswerSchema,
     InboundFormSchema,
+    InboundPageSchema,
+    InboundQuerySchema,
     MessagePageSchema,
     MessageQuerySchema,
     StatusCallbackFormSchema,
@@ -23,7 +25,10 @@ from fieldapi.messaging.webhook_request import FORM_TYPE, read_signed_form
 from fieldapi.pagination import Page
 
 messages_blp = Blueprint(
-    "messages", __name__, url_prefix="/messages", description="Texts sent for the organization"
+    "messages",
+    __name__,
+    url_prefix="/messages",
+    description="Texts sent for the organization and texts customers sent back",
 )
 webhooks_blp = Blueprint(
     "twilio_webhooks",
@@ -52,6 +57,7 @@ def _signed_form() -> MultiDict[str, str]:
 
 @messages_blp.route("", methods=["GET"])
 @messages_blp.doc(security=BEARER_SECURITY)
+@login_required  # 401 before any 422
 @messages_blp.arguments(MessageQuerySchema, location="query")
 @messages_blp.response(200, MessagePageSchema)
 @messages_blp.alt_response(401, description="No or bad access token")
@@ -64,6 +70,24 @@ def list_messages(query: dict[str, Any]) -> Page[dict[str, Any]]:
     visible). Pages of `limit`; `next_cursor` fetches the next one.
     """
     return service.list_messages(session(), current_principal(), **query)
+
+
+@messages_blp.route("/inbound", methods=["GET"])
+@messages_blp.doc(security=BEARER_SECURITY)
+@login_required  # 401 before any 422
+@messages_blp.arguments(InboundQuerySchema, location="query")
+@messages_blp.response(200, InboundPageSchema)
+@messages_blp.alt_response(401, description="No or bad access token")
+@messages_blp.alt_response(403, description="Technicians may not read customers' texts")
+def list_inbound(query: dict[str, Any]) -> Page[dict[str, Any]]:
+    """The texts customers sent the organization, newest first.
+
+    Dispatchers only. Keywords (STOP, START, HELP...) are not listed. `from_phone` narrows
+    to one sender; `customer` is the organization's customer with the sender's number, if
+    any. Pages of `limit`; `next_cursor` fetches the next one.
+    """
+    region = current_app.config["PHONE_DEFAULT_REGION"]
+    return inbox.list_inbound(session(), current_principal(), default_region=region, **query)
 
 
 @webhooks_blp.route("/status", methods=["POST"])

@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
@@ -48,6 +48,7 @@ from fieldapi.messaging.transports import (
     build_transport,
 )
 from fieldapi.settings import SettingError
+from fieldapi.storage import FileStore, photo_store
 
 log = logging.getLogger(__name__)
 
@@ -363,11 +364,20 @@ def _next_due(db: Session, now: datetime) -> Message | None:
     )
 
 
-def periodic_work(db: Session, now: datetime) -> None:
-    """What every worker runs every WORKER_MAINTENANCE_MINUTES; each step commits itself."""
+def periodic_work(
+    db: Session,
+    now: datetime,
+    *,
+    photos: FileStore | None = None,
+    photo_grace: timedelta = timedelta(hours=1),
+) -> None:
+    """What every worker runs every WORKER_MAINTENANCE_MINUTES; each step commits itself or
+    is read-only. With `photos` (see `periodic_work_from_config`), its orphan files older
+    than `photo_grace` are deleted last."""
     from fieldapi.accounts.passcodes import prune_passcode_records
     from fieldapi.accounts.sessions import prune_used_refresh_tokens
     from fieldapi.idempotency import prune_expired_keys
+    from fieldapi.jobs.photo_sweep import sweep_orphan_photos
     from fieldapi.locations.maintenance import run_periodic_maintenance
 
     purge_unmatched_callbacks(db, now)
@@ -376,6 +386,19 @@ def periodic_work(db: Session, now: datetime) -> None:
     prune_expired_keys(db, now=now)
     db.commit()
     run_periodic_maintenance(db, now)
+    if photos is not None:
+        sweep_orphan_photos(db, photos, now=now, grace=photo_grace)
+
+
+def periodic_work_from_config(config: Mapping[str, Any]) -> Callable[[Session, datetime], None]:
+    """`periodic_work` with the photo store of PHOTO_DIR and PHOTO_ORPHAN_GRACE_MINUTES."""
+    photos = photo_store(config)
+    grace = timedelta(minutes=int(config["PHOTO_ORPHAN_GRACE_MINUTES"]))
+
+    def work(db: Session, now: datetime) -> None:
+        periodic_work(db, now, photos=photos, photo_grace=grace)
+
+    return work
 
 
 def transport_from_config(config: dict[str, Any]) -> Transport:
@@ -414,7 +437,7 @@ def run_worker(once: bool = False) -> None:
         sessionmaker(bind=engine, expire_on_commit=False),
         transport,
         settings,
-        maintenance=periodic_work,
+        maintenance=periodic_work_from_config(config),
     )
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -1,0 +1,84 @@
+"""What dispatchers see of the texts customers send back (those that were not keywords)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.orm import Session
+
+from fieldapi.accounts.policy import require_manager
+from fieldapi.accounts.principal import Principal
+from fieldapi.errors import Unprocessable
+from fieldapi.jobs.models import Customer
+from fieldapi.messaging.models import InboundMessage
+from fieldapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
+from fieldapi.phones import InvalidPhone, to_e164
+
+
+def inbound_view(message: InboundMessage, customer: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "from_phone": message.from_phone,
+        "to_phone": message.to_phone,
+        "body": message.body,
+        "received_at": message.received_at,
+        "customer": customer,
+    }
+
+
+def customers_by_phone(
+    db: Session, organization_id: uuid.UUID, phones: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """The organization's customer for each of `phones` (E.164, as customers are stored), in
+    one query. When several customers share a number, the oldest one is taken."""
+    if not phones:
+        return {}
+    rows = db.execute(
+        select(Customer.phone, Customer.id, Customer.name)
+        .where(Customer.organization_id == organization_id, Customer.phone.in_(phones))
+        .ext(distinct_on(Customer.phone))
+        .order_by(Customer.phone, Customer.created_at, Customer.id)
+    )
+    return {phone: {"id": id_, "name": name} for phone, id_, name in rows if phone}
+
+
+def list_inbound(
+    db: Session,
+    principal: Principal,
+    *,
+    from_phone: str | None = None,
+    default_region: str = "US",
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[dict[str, Any]]:
+    """The texts the organization received, newest first; a page of `limit` after `cursor`."""
+    require_manager(principal, "read the texts customers send")
+    query = select(InboundMessage).where(
+        InboundMessage.organization_id == principal.organization_id
+    )
+    if from_phone is not None:
+        try:
+            phone = to_e164(from_phone, default_region)
+        except InvalidPhone as error:
+            raise Unprocessable(str(error), errors={"from_phone": [str(error)]}) from error
+        query = query.where(InboundMessage.from_phone == phone)
+    page = paginate(
+        db,
+        query,
+        keys=(InboundMessage.received_at, InboundMessage.id),
+        key_of=lambda message: (message.received_at, message.id),
+        limit=max(1, min(limit, MAX_LIMIT)),
+        cursor=cursor,
+        descending=True,
+    )
+    customers = customers_by_phone(
+        db, principal.organization_id, {message.from_phone for message in page.items}
+    )
+    return Page(
+        [inbound_view(message, customers.get(message.from_phone)) for message in page.items],
+        page.next_cursor,
+    )

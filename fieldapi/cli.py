@@ -122,9 +122,11 @@ def drive_demo(args: argparse.Namespace) -> None:
     import fieldapi.models  # noqa: F401  (every mapper, for the foreign keys between them)
     from fieldapi.config import load_config
     from fieldapi.demo_drive import demo_organization_id, drive
+    from fieldapi.jobs.transitions import TextSettings
     from fieldapi.locations.service import Limits
 
-    limits = Limits.from_config(load_config())
+    config = load_config()
+    limits, texts = Limits.from_config(config), TextSettings.from_config(config)
     stop = threading.Event()
     handlers = {
         signum: signal.signal(signum, lambda *_: stop.set())
@@ -141,6 +143,7 @@ def drive_demo(args: argparse.Namespace) -> None:
                 minutes=args.minutes,
                 interval_s=args.interval,
                 limits=limits,
+                texts=texts,
                 wait=stop.wait,
                 report=lambda line: print(line, flush=True),
             )

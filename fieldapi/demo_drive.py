@@ -2,7 +2,10 @@
 
 The pings go through `fieldapi.locations.service.ingest_pings`, the function behind
 POST /v1/locations, so the team map, tracks and the on-my-way ETA see them as they see a
-phone's. The geometry is pure (`step_toward`); `tick` records one ping per driver; `drive`
+phone's. Like a technician, a driver presses On My Way after its first ping (so the
+customer's text has an ETA from a real position) and Start on arrival, through
+`fieldapi.jobs.actions.appointment_action`, the service of the HTTP actions. The geometry is
+pure (`step_toward`); `tick` records one ping per driver and presses the buttons; `drive`
 is the thin loop around it, with an injectable clock and wait so tests never sleep.
 """
 
@@ -21,17 +24,24 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
 from fieldapi.demo import DEMO_ORG
+from fieldapi.errors import DomainError
 from fieldapi.eta.positions import latest_known_position
+from fieldapi.jobs.actions import appointment_action
 from fieldapi.jobs.models import Appointment, Customer, Job
+from fieldapi.jobs.transitions import TextSettings
 from fieldapi.locations.pings import EARTH_RADIUS_M, distance_m, iso_utc
 from fieldapi.locations.service import Limits, ingest_pings
 
 CITY_SPEED_KMH = (30.0, 40.0)
 START_DISTANCE_M = (2_000.0, 4_000.0)  # where a technician without a position starts
 ACCURACY_M = (5.0, 15.0)
+DRIVING_TO = ("scheduled", "enroute")  # an appointment in another status is not driven to
+DEFAULT_TEXTS = TextSettings()
 
 
 class LatLon(NamedTuple):
@@ -93,10 +103,17 @@ class Driver:
     target: LatLon
     position: LatLon  # the true position; the pings carry it with GPS noise
     arrived: bool = False
+    en_route: bool = False  # the appointment is enroute (On My Way was pressed)
+    started: bool = False  # Start was pressed on arrival
+    gave_up: str | None = None  # why the driver stopped driving to the appointment
 
     @property
     def remaining_m(self) -> float:
         return distance_m(*self.position, *self.target)
+
+    @property
+    def driving(self) -> bool:
+        return not self.arrived and self.gave_up is None
 
 
 def demo_organization_id(db: Session) -> uuid.UUID | None:
@@ -129,7 +146,7 @@ def find_drivers(
     day_end = day_start + timedelta(days=1)
     working = aliased(Appointment)
     rows = db.execute(
-        select(User.id, User.name, Appointment.id, Customer.name, Customer.site)
+        select(User.id, User.name, Appointment.id, Appointment.status, Customer.name, Customer.site)
         .join(Appointment, Appointment.technician_id == User.id)
         .join(Job, Job.id == Appointment.job_id)
         .join(Customer, Customer.id == Job.customer_id)
@@ -158,7 +175,7 @@ def find_drivers(
         )
     ).all()
     drivers: dict[uuid.UUID, Driver] = {}
-    for user_id, name, appointment_id, customer_name, site in rows:
+    for user_id, name, appointment_id, status, customer_name, site in rows:
         if user_id in drivers or site is None:
             continue
         point = to_shape(site)
@@ -168,7 +185,15 @@ def find_drivers(
             start = LatLon(known.lat, known.lon)
         else:
             start = offset(target, rng.uniform(*START_DISTANCE_M), rng.uniform(0.0, 360.0))
-        drivers[user_id] = Driver(user_id, name, appointment_id, customer_name, target, start)
+        drivers[user_id] = Driver(
+            user_id,
+            name,
+            appointment_id,
+            customer_name,
+            target,
+            start,
+            en_route=status == "enroute",
+        )
     return list(drivers.values())
 
 
@@ -176,6 +201,54 @@ def _noisy(position: LatLon, accuracy_m: float, rng: random.Random) -> LatLon:
     """The position as a phone reports it: off by a few metres, within its accuracy."""
     error = min(abs(rng.gauss(0.0, accuracy_m / 4)), accuracy_m / 2)
     return offset(position, error, rng.uniform(0.0, 360.0))
+
+
+def _follow_appointments(db: Session, drivers: list[Driver]) -> None:
+    """What a phone would show: a driver whose appointment was canceled, started by someone
+    else, deleted or given to another technician stops driving to it."""
+    driving = [driver for driver in drivers if driver.driving]
+    if not driving:
+        return
+    rows = {
+        appointment_id: (status, technician_id)
+        for appointment_id, status, technician_id in db.execute(
+            select(Appointment.id, Appointment.status, Appointment.technician_id).where(
+                Appointment.id.in_([driver.appointment_id for driver in driving])
+            )
+        )
+    }
+    for driver in driving:
+        status, technician_id = rows.get(driver.appointment_id, (None, None))
+        if status is None:
+            driver.gave_up = "the appointment was deleted"
+        elif technician_id != driver.user_id:
+            driver.gave_up = "the appointment was reassigned"
+        elif status not in DRIVING_TO:
+            driver.gave_up = f"the appointment is {status}"
+        else:
+            driver.en_route = status == "enroute"
+
+
+def press(
+    db: Session,
+    driver: Driver,
+    action: lc.ActionName,
+    *,
+    now: datetime,
+    texts: TextSettings,
+) -> bool:
+    """Press a status button as the driver, through the service of
+    POST /v1/appointments/<id>/actions/<action>; whether it was done. A refusal (the
+    lifecycle's, or a 404 for an appointment gone) makes the driver give up."""
+    user = db.get_one(User, driver.user_id)
+    principal = Principal(user.id, user.organization_id, uuid.uuid4(), user.name, user.role)
+    try:
+        appointment_action(db, principal, driver.appointment_id, action, now=now, settings=texts)
+    except DomainError as error:
+        db.rollback()  # end the transaction: no lock on the job row is kept until next tick
+        driver.gave_up = error.message
+        return False
+    return True
 
 
 def tick(
@@ -187,12 +260,15 @@ def tick(
     dt_s: float,
     limits: Limits,
     rng: random.Random,
+    texts: TextSettings = DEFAULT_TEXTS,
 ) -> int:
     """Move every driver still on the road by dt_s and record where they are (one ping
-    each, through the locations service); how many pings were stored."""
+    each, through the locations service), then press On My Way (when the appointment is not
+    en route yet) and, on arrival, Start; how many pings were stored."""
+    _follow_appointments(db, drivers)
     stored = 0
     for driver in drivers:
-        if driver.arrived:
+        if not driver.driving:
             continue
         speed = rng.uniform(*CITY_SPEED_KMH) / 3.6
         heading = bearing_deg(driver.position, driver.target)
@@ -217,15 +293,25 @@ def tick(
             limits=limits,
         )
         stored += result.stored
+        if not driver.en_route:
+            driver.en_route = press(db, driver, lc.ActionName.ON_MY_WAY, now=now, texts=texts)
+        if driver.arrived and driver.en_route:
+            driver.started = press(db, driver, lc.ActionName.START, now=now, texts=texts)
     return stored
 
 
+def _where(driver: Driver) -> str:
+    if driver.started:
+        return f"started at {driver.customer_name}"
+    if driver.gave_up is not None:
+        return f"gave up on {driver.customer_name} ({driver.gave_up})"
+    if driver.arrived:
+        return f"arrived at {driver.customer_name}"
+    return f"{driver.remaining_m / 1000:.2f} km to {driver.customer_name}"
+
+
 def _status(drivers: list[Driver]) -> str:
-    return "; ".join(
-        f"{d.name}: {'arrived at' if d.arrived else f'{d.remaining_m / 1000:.2f} km to'} "
-        f"{d.customer_name}"
-        for d in drivers
-    )
+    return "; ".join(f"{driver.name}: {_where(driver)}" for driver in drivers)
 
 
 def drive(
@@ -239,9 +325,11 @@ def drive(
     wait: Callable[[float], bool],
     report: Callable[[str], None] = print,
     rng: random.Random | None = None,
+    texts: TextSettings = DEFAULT_TEXTS,
 ) -> list[Driver]:
-    """Drive until every technician has arrived, `minutes` have passed, or `wait` (which
-    waits up to interval_s) returns True, meaning stop. The first tick records the start."""
+    """Drive until every technician has arrived (or given up), `minutes` have passed, or
+    `wait` (which waits up to interval_s) returns True, meaning stop. The first tick records
+    the start. `texts` are the settings of the customers' texts (the CLI's config's)."""
     rng = rng or random.Random()
     started = last = clock()
     fresh_for = timedelta(seconds=limits.stale_after_s)
@@ -260,11 +348,13 @@ def drive(
             dt_s=(now - last).total_seconds(),
             limits=limits,
             rng=rng,
+            texts=texts,
         )
         last = now
         report(f"{now:%H:%M:%S} {_status(drivers)}")
-        if all(driver.arrived for driver in drivers):
-            report("everyone has arrived")
+        if not any(driver.driving for driver in drivers):
+            everyone = all(driver.started for driver in drivers)
+            report("everyone has arrived" if everyone else "no one is driving any more")
             break
         if wait(interval_s):
             report("stopped")

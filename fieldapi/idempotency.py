@@ -109,8 +109,7 @@ def request_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _claim(
-    db: Session,
+def _key_row(
     *,
     organization_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -118,9 +117,8 @@ def _claim(
     fingerprint: str,
     now: datetime,
     ttl: timedelta,
-) -> bool:
-    """Insert the key (or take over an expired one) in the caller's transaction."""
-    values = {
+) -> dict[str, Any]:
+    return {
         "organization_id": organization_id,
         "user_id": user_id,
         "key": key,
@@ -130,7 +128,11 @@ def _claim(
         "created_at": now,
         "expires_at": now + ttl,
     }
-    insert = pg_insert(IdempotencyKey).values(**values)
+
+
+def _claim(db: Session, row: dict[str, Any], now: datetime) -> bool:
+    """Insert the key (or take over an expired one) in the caller's transaction."""
+    insert = pg_insert(IdempotencyKey).values(**row)
     taken_over: dict[str, Any] = {
         name: insert.excluded[name]
         for name in ("fingerprint", "method", "path", "created_at", "expires_at")
@@ -177,23 +179,28 @@ def _replay(found: Any, fingerprint: str) -> Response:
     return response
 
 
-def _store(
-    db: Session, organization_id: uuid.UUID, user_id: uuid.UUID, key: str, response: Response
-) -> None:
-    headers = {h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers}
-    db.execute(
+def _store(db: Session, row: dict[str, Any], response: Response) -> None:
+    """Write the answer into the claimed key. A view that had to roll its transaction back
+    (ingest retrying after a collision) took the claim with it: the key is inserted anew,
+    answer included, unless another request has claimed it since."""
+    answer = {
+        "status_code": response.status_code,
+        "response_body": response.get_data(),
+        "response_headers": {
+            h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers
+        },
+    }
+    updated = db.execute(
         update(IdempotencyKey)
         .where(
-            IdempotencyKey.organization_id == organization_id,
-            IdempotencyKey.user_id == user_id,
-            IdempotencyKey.key == key,
+            IdempotencyKey.organization_id == row["organization_id"],
+            IdempotencyKey.user_id == row["user_id"],
+            IdempotencyKey.key == row["key"],
         )
-        .values(
-            status_code=response.status_code,
-            response_body=response.get_data(),
-            response_headers=headers,
-        )
+        .values(**answer)
     )
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        db.execute(pg_insert(IdempotencyKey).values(**row, **answer).on_conflict_do_nothing())
     db.commit()
 
 
@@ -228,23 +235,22 @@ def _honour_keys(view: F, *, authenticate_first: bool) -> F:
         fingerprint = request_fingerprint()
         db = session()
         ttl = timedelta(seconds=current_app.config.get("IDEMPOTENCY_TTL", DEFAULT_TTL))
-        scope = (principal.organization_id, principal.user_id, key)
-        claimed = _claim(
-            db,
+        now = utcnow()
+        row = _key_row(
             organization_id=principal.organization_id,
             user_id=principal.user_id,
             key=key,
             fingerprint=fingerprint,
-            now=utcnow(),
+            now=now,
             ttl=ttl,
         )
-        if not claimed:
-            found = _existing(db, *scope)
+        if not _claim(db, row, now):
+            found = _existing(db, principal.organization_id, principal.user_id, key)
             db.rollback()
             return _replay(found, fingerprint)
         response = make_response(view(*args, **kwargs))
         if 200 <= response.status_code < 300:
-            _store(db, *scope, response)
+            _store(db, row, response)
         else:
             db.rollback()  # nothing changed: the key is free for another try
         return response

@@ -325,6 +325,36 @@ def test_a_collision_with_a_concurrent_upload_reads_as_duplicates(
     assert latest(db, tech.id)["recorded_at"] == base_time + timedelta(seconds=3)
 
 
+def test_a_keyed_upload_that_collided_still_replays_its_first_answer(
+    tech_client: ApiClient,
+    tech: User,
+    db: Session,
+    base_time: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The collision's rollback takes the key's claim with it; the answer is still kept
+    under the key, so the phone's retry gets the first answer back, not a new one."""
+    pings = [ping(base_time + timedelta(seconds=n), 41.8 + n / 1e4) for n in range(3)]
+    assert post_pings(tech_client, pings).json["stored"] == 3
+    real = service._stored_fixes
+    looks: list[int] = []
+
+    def first_look_blind(row: Any) -> list[Any]:
+        looks.append(1)
+        return [] if len(looks) == 1 else real(row)
+
+    monkeypatch.setattr(service, "_stored_fixes", first_look_blind)
+    body = {"pings": [*pings, ping(base_time + timedelta(seconds=3), 41.8003)]}
+    headers = {"Idempotency-Key": "collided-1"}
+    first = tech_client.post("/v1/locations", json=body, headers=headers)
+    assert first.json == {"stored": 1, "duplicates": 3, "rejected": []}
+    assert len(looks) == 2
+    again = tech_client.post("/v1/locations", json=body, headers=headers)
+    assert again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(stored_pings(db, tech.id)) == 4
+
+
 def test_colliding_twice_is_a_409_that_changes_nothing(
     tech_client: ApiClient,
     tech: User,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import random
+import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,10 +17,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
-from fieldapi.db import database
+from fieldapi.accounts.organizations import create_organization
+from fieldapi.accounts.sessions import open_session
+from fieldapi.db import database, utcnow
 from fieldapi.locations.pings import Fix, implied_speed
 from fieldapi.locations.single_ping import _IMPLIED_SPEED_SQL
-from tests.conftest import ApiClient
+from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
 from tests.locations.conftest import CHICAGO, latest, ping, post_pings, stored_pings
 from tests.test_app import assert_error_shape
 
@@ -243,3 +247,42 @@ def test_autocommit_commits_each_statement_and_gives_the_connection_back_as_it_w
     assert broken.autocommit is False
     with db.autocommit() as again:
         assert again.execute("SELECT 2").fetchone() == (2,)
+
+
+def test_the_same_ping_from_two_threads_in_autocommit_is_stored_once(
+    app: Flask, committed: Session, base_time: datetime, count_queries: Callable[[], Any]
+) -> None:
+    """Not bound to a test transaction: each request's statement commits on its own."""
+    organization, _owner = create_organization(
+        committed, name="Twin Pings HVAC", owner_name="Tess", owner_phone=unique_phone()
+    )
+    user = User(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        name="Twin",
+        phone=unique_phone(),
+        role="technician",
+    )
+    committed.add(user)
+    committed.flush()
+    token = open_session(committed, user, secret_key=TEST_SECRET_KEY, now=utcnow()).access_token
+    committed.commit()
+    barrier = threading.Barrier(2)
+    answers: list[Any] = []
+
+    def upload() -> None:
+        client = ApiClient(app.test_client(), token)
+        barrier.wait()
+        answers.append(post_pings(client, [ping(base_time, accuracy_m=8)]).json)
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    with count_queries() as counted:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(counted) == 2  # one statement each: neither fell back to the general path
+    assert sorted((a["stored"], a["duplicates"]) for a in answers) == [(0, 1), (1, 0)]
+    assert len(stored_pings(committed, user.id)) == 1
+    newest = latest(committed, user.id)
+    assert newest is not None and newest["recorded_at"] == base_time

@@ -42,9 +42,10 @@ _IMPLIED_SPEED_SQL = f"""
     / CAST(extract(epoch FROM p.at - me.prev_at) AS float8)
 """
 
-# A late ping (not newer than the latest position) is left alone: its jump check needs the
-# history around it. The insert's ON CONFLICT catches a ping stored before with the same
-# time that never became the latest (an inaccurate or flagged one): a duplicate.
+# A late ping (older than the latest position) is left alone: its jump check needs the
+# history around it. The insert's ON CONFLICT makes a ping stored before with the same time
+# a duplicate: the latest position itself (a phone resending its last ping), or one that
+# never became the latest (an inaccurate or flagged one).
 _APPEND_PING_TEXT = text(
     f"""
     WITH caller AS ({CALLER_SQL}),
@@ -69,7 +70,7 @@ _APPEND_PING_TEXT = text(
     ),
     verdict AS (
         SELECT me.organization_id, me.user_id, me.on_duty,
-               coalesce(me.prev_at >= p.at, false) AS late,
+               coalesce(me.prev_at > p.at, false) AS late,
                CASE WHEN me.prev_at < p.at THEN ({_IMPLIED_SPEED_SQL}) > :max_speed
                     ELSE false END AS impossible_jump
         FROM me, p

@@ -142,8 +142,12 @@ class Database:
                 yield driver
             finally:
                 driver.autocommit = False  # it goes back to the pool for sessions
-        except self.engine.dialect.loaded_dbapi.OperationalError:
-            pooled.invalidate()  # a broken connection is not handed out again
+        except self.engine.dialect.loaded_dbapi.OperationalError as error:
+            if self.engine.dialect.is_disconnect(error, driver, None):
+                # As SQLAlchemy does on a disconnect: this connection is dropped, and so is
+                # every pooled one (a restarted server leaves them all dead).
+                pooled.invalidate(error)
+                self.engine.dispose()
             raise
         finally:
             pooled.close()

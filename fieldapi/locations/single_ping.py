@@ -6,8 +6,9 @@ the user's latest position needs none of its context read: its jump check has on
 reference, the latest position itself. So the caller's token, their duty, the jump check,
 the insert and the latest-position update are one statement, run in autocommit: one round
 trip. The view calls it for a request of one ping without an Idempotency-Key; when the
-ping is late or invalid, its week has no partition yet or the token is unknown, it answers
-None and the general path settles the request, with its own errors.
+ping is late or invalid, its week has no partition yet, the token is unknown or the
+connection failed, it answers None and the general path settles the request, with its own
+errors.
 """
 
 from __future__ import annotations
@@ -138,6 +139,10 @@ def append_single_ping(
             row = connection.execute(_APPEND_PING, params).fetchone()
     except psycopg.IntegrityError:
         return None  # no partition for this time yet: the general path creates it
+    except psycopg.OperationalError:
+        # A connection lost (or a deadlock, a timeout): the general path tries again on
+        # another. If the statement did commit, the ping reads as a duplicate there.
+        return None
     if row is None:
         return None  # not a valid token: the general path answers 401
     on_duty, late, stored = row

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.sessions import open_session
-from fieldapi.db import database, utcnow
+from fieldapi.db import database, make_engine, utcnow
 from fieldapi.locations.pings import Fix, implied_speed
 from fieldapi.locations.single_ping import _IMPLIED_SPEED_SQL
 from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
@@ -249,17 +250,15 @@ def test_autocommit_commits_each_statement_and_gives_the_connection_back_as_it_w
         assert again.execute("SELECT 2").fetchone() == (2,)
 
 
-def test_the_same_ping_from_two_threads_in_autocommit_is_stored_once(
-    app: Flask, committed: Session, base_time: datetime, count_queries: Callable[[], Any]
-) -> None:
-    """Not bound to a test transaction: each request's statement commits on its own."""
+def committed_technician(committed: Session, name: str) -> tuple[User, str]:
+    """A technician and their access token, committed (for tests outside a transaction)."""
     organization, _owner = create_organization(
-        committed, name="Twin Pings HVAC", owner_name="Tess", owner_phone=unique_phone()
+        committed, name=f"{name} HVAC", owner_name="Tess", owner_phone=unique_phone()
     )
     user = User(
         id=uuid.uuid4(),
         organization_id=organization.id,
-        name="Twin",
+        name=name,
         phone=unique_phone(),
         role="technician",
     )
@@ -267,6 +266,14 @@ def test_the_same_ping_from_two_threads_in_autocommit_is_stored_once(
     committed.flush()
     token = open_session(committed, user, secret_key=TEST_SECRET_KEY, now=utcnow()).access_token
     committed.commit()
+    return user, token
+
+
+def test_the_same_ping_from_two_threads_in_autocommit_is_stored_once(
+    app: Flask, committed: Session, base_time: datetime, count_queries: Callable[[], Any]
+) -> None:
+    """Not bound to a test transaction: each request's statement commits on its own."""
+    user, token = committed_technician(committed, "Twin")
     barrier = threading.Barrier(2)
     answers: list[Any] = []
 
@@ -308,3 +315,45 @@ def test_the_newest_ping_sent_again_is_a_duplicate_in_one_statement(
     assert [row["lat"] for row in stored_pings(db, tech.id)] == [CHICAGO[0]]
     newest = latest(db, tech.id)
     assert newest is not None and newest["lat"] == CHICAGO[0]
+
+
+def test_a_ping_after_the_server_dropped_every_connection_is_still_stored(
+    app: Flask,
+    committed: Session,
+    database_url: str,
+    base_time: datetime,
+    count_queries: Callable[[], Any],
+) -> None:
+    """What a database restart does to the pool: the one-statement path finds its
+    connection dead, and the general path stores the ping on a new one."""
+    user, token = committed_technician(committed, "Restart")
+    client = ApiClient(app.test_client(), token)
+    assert post_pings(client, [ping(base_time)]).json["stored"] == 1  # the pool is warm
+    committed.close()  # its connection goes back to the pool, to die with the others
+    held = [database(app).engine.connect() for _ in range(3)]  # the pool holds several
+    for connection in held:
+        connection.exec_driver_sql("SELECT 1")
+        connection.close()
+    killer = make_engine(database_url)  # a pool of its own, left alive
+    others = (
+        "FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    )
+    try:
+        with killer.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) {others}"))
+        for _ in range(100):
+            with killer.connect() as conn:  # pg_stat_activity: a snapshot per transaction
+                if not conn.execute(text(f"SELECT count(*) {others}")).scalar_one():
+                    break
+            time.sleep(0.02)
+    finally:
+        killer.dispose()
+    with count_queries() as counted:
+        response = post_pings(client, [ping(base_time + timedelta(seconds=5), 41.8785)])
+    assert response.status_code == 200, response.json
+    assert response.json == {"stored": 1, "duplicates": 0, "rejected": []}
+    assert sum("auth_sessions" in statement for statement in counted) == 2  # tried, then fell back
+    assert len(stored_pings(committed, user.id)) == 2
+    newest = latest(committed, user.id)
+    assert newest is not None and newest["recorded_at"] == base_time + timedelta(seconds=5)

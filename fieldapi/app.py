@@ -70,5 +70,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
     for blueprint in (*accounts, *messaging, *locations, *jobs):
         api.register_blueprint(blueprint, url_prefix=f"/v1{blueprint.url_prefix or ''}")
     from fieldapi.extensions import init_extensions
+    from fieldapi.input_guard import init_input_guard
 
     init_extensions(app)
+    init_input_guard(app)

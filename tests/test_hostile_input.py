@@ -118,9 +118,12 @@ def hostile_requests(
     spec: dict[str, Any], method: str, rule: str, valid: dict[str, Any] | None
 ) -> Iterator[dict[str, Any]]:
     op = operation(spec, method, rule)
+    valid_query = REQUESTS.get((method, rule), {}).get("query", {})
     for name in query_names(op):
         for value in WEIRD_QUERY_VALUES:
             yield {"query_string": {name: value}}
+            if valid_query:
+                yield {"query_string": {**valid_query, name: value}}
     if method in ("POST", "PUT", "PATCH"):
         for body in BROKEN_BODIES:
             yield {"data": body, "content_type": "application/json"}

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BATCH = 500
 CHICAGO = (41.8781, -87.6298)
 TARGETS = {"b/a": 0.30, "c/d": 0.30, "e/raw": 2.0}
-ROUNDS = 3  # of (c) and (d), alternated
+ROUNDS = 5  # of (c) and (d), alternated
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from flask import Request
 
 from fieldapi.errors import BadRequest, PayloadTooLarge, Unprocessable
 from fieldapi.locations.pings import MAX_PINGS
+
+
+def parse_json(data: bytes) -> Any:
+    """orjson, several times faster on a 500-ping batch; what it refuses that Python's json
+    takes (NaN, Infinity, 1e999, a lone surrogate) is parsed again by json, so that such a
+    value is one ping's rejection, as ever, not a 400 for the whole batch."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 def read_ping_batch(request: Request, max_bytes: int) -> list[Any]:
@@ -25,7 +36,7 @@ def read_ping_batch(request: Request, max_bytes: int) -> list[Any]:
     if len(data) > max_bytes:
         raise too_large
     try:
-        body = json.loads(data)
+        body = parse_json(data)
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise BadRequest("The body is not valid JSON.") from error
     if not isinstance(body, dict):

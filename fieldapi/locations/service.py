@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
+import orjson
 import psycopg.errors
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -141,12 +142,13 @@ _COLUMNS = ("accuracy_m", "speed_mps", "heading_deg", "altitude_m", "battery_pct
 
 def _array(values: list[Any]) -> str | None:
     """A PostgreSQL array literal of validated numbers, booleans and None: JSON's list
-    syntax in braces (array input reads `null`, `true`, `1e-05`). json.dumps does it in C,
-    several times faster than psycopg adapting 500 Python objects one by one. A column
-    with no value at all is sent as NULL: unnest() pads it with NULLs."""
+    syntax in braces (array input reads `null`, `true`, `1e-05`, `1e+22`). orjson does it
+    ten times faster than json.dumps, itself several times faster than psycopg adapting 500
+    Python objects one by one. A column with no value at all is sent as NULL: unnest() pads
+    it with NULLs."""
     if values.count(None) == len(values):
         return None
-    return "{" + json.dumps(values)[1:-1] + "}"
+    return "{" + orjson.dumps(values)[1:-1].decode() + "}"
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

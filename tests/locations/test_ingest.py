@@ -183,6 +183,22 @@ def test_nan_and_infinity_are_rejected_per_ping(
     assert count_pings(db) == 1
 
 
+def test_an_integer_past_64_bits_is_one_pings_rejection(
+    tech_client: ApiClient, db: Session, base_time: datetime
+) -> None:
+    """(orjson reads it as a float, json as an int: either way only that ping fails.)"""
+    good = json.dumps(ping(base_time))
+    bad = f'{{"recorded_at": "{iso(base_time)}", "lat": {10**30}, "lon": 1}}'
+    response = tech_client.post(
+        "/v1/locations",
+        data=f'{{"pings": [{good}, {bad}]}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.json["stored"] == 1
+    assert response.json["rejected"] == [{"index": 1, "message": "lat must be between -90 and 90"}]
+    assert count_pings(db) == 1
+
+
 def test_a_batch_of_only_bad_pings_is_answered_and_stores_nothing(
     tech_client: ApiClient, tech: User, db: Session, base_time: datetime
 ) -> None:

@@ -49,7 +49,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "checked against it (set it to the https address behind a proxy)",
     ),
     Setting("MAX_JSON_BYTES", 1024 * 1024, int, "largest JSON body accepted (413 above)"),
-    Setting("SQL_ECHO", False, parse_bool, "log every SQL statement"),
+    Setting("SQL_ECHO", False, parse_bool, "log every SQL statement SQLAlchemy runs"),
 )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -25,6 +26,21 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+
+
+class PageQuerySchema(Schema):
+    """`?limit=&cursor=` of every list; lists add their filters in a subclass."""
+
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": f"items per page, 1 to {MAX_LIMIT}"},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 500),
+        metadata={"description": "`next_cursor` of the previous page"},
+    )
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from fieldapi.jobs.schemas import (
     NoteCreateSchema,
     NotePageSchema,
     NoteSchema,
-    PageQuerySchema,
     PhotoFileSchema,
     PhotoFormSchema,
     PhotoPageSchema,
@@ -41,6 +40,7 @@ from fieldapi.jobs.views_common import (
     photo_page,
     photo_view,
 )
+from fieldapi.pagination import PageQuerySchema
 from fieldapi.storage import photo_store
 
 blp = Blueprint("jobs", __name__, url_prefix="/jobs", description="Jobs and their actions")

@@ -11,7 +11,7 @@ from webargs.fields import DelimitedList
 
 from fieldapi.jobs.models import APPOINTMENT_STATUSES, JOB_STATUSES
 from fieldapi.jobs.service import MAX_DURATION_MIN
-from fieldapi.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fieldapi.pagination import PageQuerySchema
 
 RFC3339 = {"description": "RFC 3339 with an offset, e.g. 2026-11-24T14:05:00Z"}
 
@@ -37,19 +37,6 @@ def _text(max_length: int, **kwargs: Any) -> fields.String:
 Visibility = validate.OneOf(["public", "private"])
 
 # -- pagination -----------------------------------------------------------------------
-
-
-class PageQuerySchema(Schema):
-    limit = fields.Integer(
-        load_default=DEFAULT_LIMIT,
-        validate=validate.Range(1, MAX_LIMIT),
-        metadata={"description": f"items per page, 1 to {MAX_LIMIT}"},
-    )
-    cursor = fields.String(
-        load_default=None,
-        validate=validate.Length(1, 500),
-        metadata={"description": "`next_cursor` of the previous page"},
-    )
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:

@@ -3,20 +3,11 @@
 from marshmallow import Schema, fields, validate
 
 from fieldapi.messaging.models import MESSAGE_STATUSES
-from fieldapi.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fieldapi.pagination import PageQuerySchema
 
 
-class MessageQuerySchema(Schema):
+class MessageQuerySchema(PageQuerySchema):
     job_id = fields.UUID(metadata={"description": "only the texts of this job"})
-    limit = fields.Integer(
-        load_default=DEFAULT_LIMIT,
-        validate=validate.Range(1, MAX_LIMIT),
-        metadata={"description": "page size"},
-    )
-    cursor = fields.String(
-        validate=validate.Length(max=200),
-        metadata={"description": "the `next_cursor` of the previous page"},
-    )
 
 
 class MessageSchema(Schema):
@@ -45,19 +36,10 @@ class MessagePageSchema(Schema):
     )
 
 
-class InboundQuerySchema(Schema):
+class InboundQuerySchema(PageQuerySchema):
     from_phone = fields.String(
         validate=validate.Length(max=64),
         metadata={"description": "only texts from this number (any common form)"},
-    )
-    limit = fields.Integer(
-        load_default=DEFAULT_LIMIT,
-        validate=validate.Range(1, MAX_LIMIT),
-        metadata={"description": "page size"},
-    )
-    cursor = fields.String(
-        validate=validate.Length(max=200),
-        metadata={"description": "the `next_cursor` of the previous page"},
     )
 
 

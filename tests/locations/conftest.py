@@ -12,8 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.organizations import create_organization
+from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
-from tests.conftest import ApiClient
+from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
 
 CHICAGO = (41.8781, -87.6298)
 NEW_YORK = (40.7128, -74.0060)
@@ -88,3 +90,22 @@ def latest(db: Session, user_id: uuid.UUID) -> dict[str, Any] | None:
 
 def post_pings(client: ApiClient, pings: list[dict[str, Any]]) -> Any:
     return client.post("/v1/locations", json={"pings": pings})
+
+
+def committed_technician(committed: Session, name: str) -> tuple[User, str]:
+    """A technician and their access token, committed (for tests outside a transaction)."""
+    organization, _owner = create_organization(
+        committed, name=f"{name} HVAC", owner_name="Tess", owner_phone=unique_phone()
+    )
+    user = User(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        name=name,
+        phone=unique_phone(),
+        role="technician",
+    )
+    committed.add(user)
+    committed.flush()
+    token = open_session(committed, user, secret_key=TEST_SECRET_KEY, now=utcnow()).access_token
+    committed.commit()
+    return user, token

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,13 +15,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
-from fieldapi.accounts.organizations import create_organization
-from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
 from fieldapi.locations import service
 from fieldapi.locations.models import LocationPing
-from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
-from tests.locations.conftest import iso, latest, ping, post_pings, stored_pings
+from tests.conftest import ApiClient
+from tests.locations.conftest import (
+    committed_technician,
+    iso,
+    latest,
+    ping,
+    post_pings,
+    stored_pings,
+)
 from tests.test_app import assert_error_shape
 
 
@@ -391,20 +395,7 @@ def test_colliding_twice_is_a_409_that_changes_nothing(
 def test_the_same_batch_from_two_threads_is_stored_once(
     app: Flask, committed: Session, base_time: datetime
 ) -> None:
-    organization, _owner = create_organization(
-        committed, name="Race HVAC", owner_name="Ray", owner_phone=unique_phone()
-    )
-    user = User(
-        id=uuid.uuid4(),
-        organization_id=organization.id,
-        name="Racer",
-        phone=unique_phone(),
-        role="technician",
-    )
-    committed.add(user)
-    committed.flush()
-    token = open_session(committed, user, secret_key=TEST_SECRET_KEY, now=utcnow()).access_token
-    committed.commit()
+    user, token = committed_technician(committed, "Racer")
     pings = [ping(base_time + timedelta(seconds=n), 41.8 + n / 1e4) for n in range(400)]
     barrier = threading.Barrier(2)
     answers: list[Any] = []

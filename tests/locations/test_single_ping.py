@@ -6,7 +6,6 @@ import math
 import random
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,13 +17,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
-from fieldapi.accounts.organizations import create_organization
-from fieldapi.accounts.sessions import open_session
-from fieldapi.db import database, make_engine, utcnow
+from fieldapi.db import database, make_engine
 from fieldapi.locations.pings import Fix, implied_speed
 from fieldapi.locations.single_ping import _IMPLIED_SPEED_SQL
-from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
-from tests.locations.conftest import CHICAGO, latest, ping, post_pings, stored_pings
+from tests.conftest import ApiClient
+from tests.locations.conftest import (
+    CHICAGO,
+    committed_technician,
+    latest,
+    ping,
+    post_pings,
+    stored_pings,
+)
 from tests.test_app import assert_error_shape
 
 
@@ -248,25 +252,6 @@ def test_autocommit_commits_each_statement_and_gives_the_connection_back_as_it_w
     assert broken.autocommit is False
     with db.autocommit() as again:
         assert again.execute("SELECT 2").fetchone() == (2,)
-
-
-def committed_technician(committed: Session, name: str) -> tuple[User, str]:
-    """A technician and their access token, committed (for tests outside a transaction)."""
-    organization, _owner = create_organization(
-        committed, name=f"{name} HVAC", owner_name="Tess", owner_phone=unique_phone()
-    )
-    user = User(
-        id=uuid.uuid4(),
-        organization_id=organization.id,
-        name=name,
-        phone=unique_phone(),
-        role="technician",
-    )
-    committed.add(user)
-    committed.flush()
-    token = open_session(committed, user, secret_key=TEST_SECRET_KEY, now=utcnow()).access_token
-    committed.commit()
-    return user, token
 
 
 def test_the_same_ping_from_two_threads_in_autocommit_is_stored_once(

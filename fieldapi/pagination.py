@@ -43,6 +43,20 @@ class PageQuerySchema(Schema):
     )
 
 
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """The schema of a page of `item`s, named `name` in the OpenAPI document."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item)),
+            "next_cursor": fields.String(
+                allow_none=True,
+                metadata={"description": "pass as `cursor` for the next page; null at the end"},
+            ),
+        },
+        name=name,
+    )
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]

@@ -11,7 +11,7 @@ from webargs.fields import DelimitedList
 
 from fieldapi.jobs.models import APPOINTMENT_STATUSES, JOB_STATUSES
 from fieldapi.jobs.service import MAX_DURATION_MIN
-from fieldapi.pagination import PageQuerySchema
+from fieldapi.pagination import PageQuerySchema, page_schema
 
 RFC3339 = {"description": "RFC 3339 with an offset, e.g. 2026-11-24T14:05:00Z"}
 
@@ -37,19 +37,6 @@ def _text(max_length: int, **kwargs: Any) -> fields.String:
 Visibility = validate.OneOf(["public", "private"])
 
 # -- pagination -----------------------------------------------------------------------
-
-
-def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item)),
-            "next_cursor": fields.String(
-                allow_none=True,
-                metadata={"description": "pass as `cursor` for the next page; null at the end"},
-            ),
-        },
-        name=name,
-    )
 
 
 # -- customers ------------------------------------------------------------------------

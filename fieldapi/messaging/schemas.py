@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from fieldapi.messaging.models import MESSAGE_STATUSES
-from fieldapi.pagination import PageQuerySchema
+from fieldapi.pagination import PageQuerySchema, page_schema
 
 
 class MessageQuerySchema(PageQuerySchema):
@@ -29,11 +29,7 @@ class MessageSchema(Schema):
     updated_at = fields.AwareDateTime()
 
 
-class MessagePageSchema(Schema):
-    items = fields.List(fields.Nested(MessageSchema))
-    next_cursor = fields.String(
-        allow_none=True, metadata={"description": "pass as `cursor` for the next page; null: done"}
-    )
+MessagePageSchema = page_schema(MessageSchema, "MessagePage")
 
 
 class InboundQuerySchema(PageQuerySchema):
@@ -61,11 +57,7 @@ class InboundMessageSchema(Schema):
     )
 
 
-class InboundPageSchema(Schema):
-    items = fields.List(fields.Nested(InboundMessageSchema))
-    next_cursor = fields.String(
-        allow_none=True, metadata={"description": "pass as `cursor` for the next page; null: done"}
-    )
+InboundPageSchema = page_schema(InboundMessageSchema, "InboundPage")
 
 
 class CallbackAnswerSchema(Schema):

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 
 from fieldapi.accounts.principal import Principal
-from fieldapi.accounts.sessions import authenticate
+from fieldapi.accounts.sessions import ACCESS_REFUSED, authenticate
 from fieldapi.db import session, utcnow
 from fieldapi.errors import Unauthorized
 
@@ -38,7 +38,7 @@ def current_principal() -> Principal:
         session(), token, secret_key=current_app.config["SECRET_KEY"], now=utcnow()
     )
     if found is None:
-        raise Unauthorized("The access token is not valid or has expired.")
+        raise Unauthorized(ACCESS_REFUSED)
     g.principal = found
     return found
 

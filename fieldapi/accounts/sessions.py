@@ -19,6 +19,7 @@ from fieldapi.errors import Unauthorized
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
 REFRESH_REFUSED = "The refresh token is not valid; log in again."
+ACCESS_REFUSED = "The access token is not valid or has expired."
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from fieldapi.accounts.models import ROLES, Organization, User
 from fieldapi.accounts.numbers import read_phone
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
-from fieldapi.accounts.sessions import revoke_user_sessions
-from fieldapi.errors import Conflict, NotFound, Unprocessable
+from fieldapi.accounts.sessions import ACCESS_REFUSED, revoke_user_sessions
+from fieldapi.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from fieldapi.messaging import templates
 from fieldapi.messaging.outbox import queue_message
 
@@ -114,13 +114,7 @@ def update_member(
     the member in the same transaction; reactivating lets them log in again (old tokens stay
     dead). The last active dispatcher of an organization stays one (409)."""
     require_manager(principal, "change team members")
-    # One team change at a time per organization, so two dispatchers demoting each other at
-    # once cannot leave the organization without one.
-    db.execute(
-        select(Organization.id)
-        .where(Organization.id == principal.organization_id)
-        .with_for_update()
-    )
+    _lock_team(db, principal)
     user = db.scalars(
         select(User)
         .where(User.id == user_id, User.organization_id == principal.organization_id)
@@ -141,6 +135,22 @@ def update_member(
     user.name, user.role, user.active = new_name, new_role, new_active
     db.commit()
     return user
+
+
+def _lock_team(db: Session, principal: Principal) -> None:
+    """One team change at a time per organization, so two dispatchers demoting each other at
+    once cannot leave it without one. The caller is checked again under the lock: a change
+    that committed while this request waited may have demoted or deactivated them."""
+    db.execute(
+        select(Organization.id)
+        .where(Organization.id == principal.organization_id)
+        .with_for_update()
+    )
+    caller = db.execute(select(User.active, User.role).where(User.id == principal.user_id)).one()
+    if not caller.active:
+        raise Unauthorized(ACCESS_REFUSED)
+    if caller.role not in DISPATCHING_ROLES:
+        raise Forbidden("Only dispatchers can change team members.")
 
 
 def _keep_a_dispatcher(db: Session, user: User) -> None:

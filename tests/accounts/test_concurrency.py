@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -66,21 +68,83 @@ def test_two_dispatchers_demoting_each_other_at_once_leave_one(
     as_dana = ApiClient(app.test_client(), session_for(committed, dana).access_token)
     as_lee = ApiClient(app.test_client(), session_for(committed, lee).access_token)
 
-    codes = at_once(
+    dana_code, lee_code = at_once(
         [
             lambda: as_dana.patch(f"/v1/team/{lee.id}", json={"role": "technician"}),
             lambda: as_lee.patch(f"/v1/team/{dana.id}", json={"active": False}),
         ]
     )
 
-    assert sorted(codes) == [200, 409]
+    # Whoever commits first wins. The other is refused, whether its request authenticated
+    # before that commit (and is checked again under the lock) or after it.
     committed.expire_all()
+    if dana_code == 200:
+        assert lee_code == 403
+        assert (committed.get_one(User, lee.id).role, committed.get_one(User, dana.id).active) == (
+            "technician",
+            True,
+        )
+    else:
+        assert (dana_code, lee_code) == (401, 200)
+        assert (committed.get_one(User, lee.id).role, committed.get_one(User, dana.id).active) == (
+            "both",
+            False,
+        )
     dispatching = committed.scalar(
         select(func.count())
         .select_from(User)
         .where(User.active.is_(True), User.role.in_(("dispatcher", "both")))
     )
     assert dispatching == 1
+
+
+def wait_until_a_request_waits_for_a_lock(engine: Engine) -> None:
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 10
+    with engine.connect() as conn:
+        while conn.execute(waiting).scalar_one() == 0:
+            assert time.monotonic() < deadline, "the request never waited for the team lock"
+            time.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("change_to_caller", "expected"),
+    [({"role": "technician"}, 403), ({"active": False}, 401)],
+    ids=["demoted", "deactivated"],
+)
+def test_a_dispatcher_changed_while_their_team_change_waits_is_refused(
+    app: Flask, committed: Session, change_to_caller: dict[str, Any], expected: int
+) -> None:
+    dana, lee = team_of_two(committed)
+    as_lee = ApiClient(app.test_client(), session_for(committed, lee).access_token)
+    engine = committed.get_bind()
+    assert isinstance(engine, Engine)
+    codes: list[int] = []
+
+    with engine.connect() as holder:
+        # Hold the organization's team lock, as a concurrent team change would.
+        holder.execute(
+            text("SELECT id FROM organizations WHERE id = :id FOR UPDATE"),
+            {"id": dana.organization_id},
+        )
+        rename = threading.Thread(
+            target=lambda: codes.append(
+                as_lee.patch(f"/v1/team/{dana.id}", json={"name": "Dana R."}).status_code
+            )
+        )
+        rename.start()
+        wait_until_a_request_waits_for_a_lock(engine)
+        # Lee authenticated before this commit; it lands while his request waits.
+        holder.execute(update(User).where(User.id == lee.id).values(**change_to_caller))
+        holder.commit()
+        rename.join(timeout=30)
+
+    assert codes == [expected]
+    committed.expire_all()
+    assert committed.get_one(User, dana.id).name == "Dana Reyes"
 
 
 def test_a_refresh_token_raced_by_two_clients_ends_the_session(

@@ -152,6 +152,32 @@ def drive_demo(args: argparse.Namespace) -> None:
             signal.signal(signum, handler)
 
 
+def cmd_status(args: argparse.Namespace) -> None:
+    from datetime import timedelta
+
+    from fieldapi.config import load_config
+    from fieldapi.db import utcnow
+    from fieldapi.status import deployment_status
+
+    if args.overdue_minutes <= 0:
+        raise CommandError("--overdue-minutes must be positive")
+    config = load_config()
+    with _session() as db:
+        checks = deployment_status(
+            db,
+            utcnow(),
+            overdue_after=timedelta(minutes=args.overdue_minutes),
+            retention_days=int(config["LOCATION_RETENTION_DAYS"]),
+        )
+    if args.json:
+        print(json.dumps([check.as_dict() for check in checks], indent=2))
+    else:
+        print("\n".join(check.line() for check in checks))
+    failed = [check.name for check in checks if not check.ok]
+    if failed:
+        raise CommandError(f"{len(failed)} check(s) failed: {', '.join(failed)}")
+
+
 def cmd_openapi(args: argparse.Namespace) -> None:
     from fieldapi.openapi import write_spec
 
@@ -198,6 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=float, default=5.0, help="with --drive: seconds between pings"
     )
     demo.set_defaults(handler=cmd_demo)
+
+    status = commands.add_parser(
+        "status",
+        help="is the deployment working: schema, outbox, ping partitions (exit 1 if not)",
+    )
+    status.add_argument("--json", action="store_true", help="the checks as JSON")
+    status.add_argument(
+        "--overdue-minutes",
+        type=float,
+        default=5.0,
+        help="fail when a text has been due this long (default 5)",
+    )
+    status.set_defaults(handler=cmd_status)
 
     spec = commands.add_parser("openapi", help="write the OpenAPI document")
     spec.add_argument("--output", default="openapi/openapi.json")

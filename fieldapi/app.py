@@ -10,7 +10,7 @@ from flask.sessions import SessionInterface
 from flask_smorest import Api
 
 from fieldapi.config import load_config
-from fieldapi.db import Database, make_engine, resolve_database_url
+from fieldapi.db import Database, make_engine, resolve_database_url, server_limits
 from fieldapi.errors import register_error_handlers
 
 API_SPEC = {
@@ -50,7 +50,10 @@ def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> F
     logging.getLogger("fieldapi").setLevel(logging.INFO)
 
     url = resolve_database_url(app.config["DATABASE_URL"])
-    Database(engine or make_engine(url, echo=app.config["SQL_ECHO"])).init_app(app)
+    if engine is None:
+        limits = server_limits(int(app.config["DATABASE_STATEMENT_TIMEOUT_MS"]))
+        engine = make_engine(url, echo=app.config["SQL_ECHO"], connect_args=limits)
+    Database(engine).init_app(app)
 
     api = Api(app)
     app.extensions["fieldapi.api"] = api

@@ -50,6 +50,13 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("MAX_JSON_BYTES", 1024 * 1024, int, "largest JSON body accepted (413 above)"),
     Setting("SQL_ECHO", False, parse_bool, "log every SQL statement SQLAlchemy runs"),
+    Setting(
+        "DATABASE_STATEMENT_TIMEOUT_MS",
+        15000,
+        int,
+        "an API statement running (or waiting for a lock) longer is canceled and its request "
+        "answered 503; 0: no limit",
+    ),
 )
 
 

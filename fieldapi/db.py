@@ -80,6 +80,17 @@ def make_engine(url: str, **options: Any) -> Engine:
     return engine
 
 
+def server_limits(statement_timeout_ms: int) -> dict[str, Any]:
+    """`connect_args` giving every connection of a pool its server-side statement timeout.
+
+    The API's limit is below gunicorn's 30 s worker timeout, so a runaway query or a long
+    lock wait is ended by PostgreSQL with an answer (503), not by gunicorn killing the worker
+    while the query runs on in the database."""
+    if statement_timeout_ms <= 0:
+        return {}
+    return {"options": f"-c statement_timeout={statement_timeout_ms}"}
+
+
 def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
     """Ping a pooled connection before use only when it has been idle for `idle_seconds`."""
     dialect = engine.dialect

@@ -6,6 +6,8 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -128,6 +130,22 @@ def handle_domain_error(error: DomainError) -> Response:
     return error_response(error.status, error.message, error.errors, error.headers)
 
 
+# A database that is down, failing over, or canceled a statement at its timeout: the
+# request may succeed later, so clients (the apps' offline queues) are told to retry.
+_DATABASE_BUSY = frozenset({"57014", "55P03", "40001", "40P01"})  # canceled, lock, retry
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    orig = getattr(error, "orig", error)
+    first_line = next(iter(str(orig).strip().splitlines()), "")
+    log.warning("database unavailable for a request: %s", first_line)
+    if getattr(orig, "sqlstate", None) in _DATABASE_BUSY:
+        message = "The database is busy; try again shortly."
+    else:
+        message = "The database is not reachable; try again shortly."
+    return error_response(503, message, headers={"Retry-After": "5"})
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
     return error_response(500, _DEFAULT_MESSAGES[500])
@@ -136,4 +154,6 @@ def handle_unexpected(error: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(sqlalchemy.exc.OperationalError, handle_database_unavailable)
+    app.register_error_handler(psycopg.OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

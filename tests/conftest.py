@@ -116,6 +116,20 @@ def committed(app: Flask, engine: Engine) -> Iterator[Session]:
         conn.execute(text(f"TRUNCATE {tables} CASCADE"))
 
 
+@pytest.fixture
+def app_with_own_engine(app: Flask) -> Iterator[Any]:
+    """An app built as `fieldapi serve` builds it, engine and server limits included."""
+    built: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        built.append(create_app(dict(app.config, **overrides)))
+        return built[-1]
+
+    yield build
+    for each in built:
+        database(each).engine.dispose()
+
+
 def unique_phone() -> str:
     """A valid, unused US number (555-01xx numbers are fictional but not valid)."""
     n = next(_phone_counter)

@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from fieldapi.accounts.models import User
-from fieldapi.app import create_app
 from fieldapi.db import database
 from tests.accounts.test_concurrency import session_for, team_of_two
 from tests.conftest import ApiClient
 from tests.test_app import assert_error_shape
-
-
-@pytest.fixture
-def app_with_own_engine(app: Flask) -> Iterator[Any]:
-    """An app built as `fieldapi serve` builds it, engine and server limits included."""
-    built: list[Flask] = []
-
-    def build(**overrides: Any) -> Flask:
-        built.append(create_app(dict(app.config, **overrides)))
-        return built[-1]
-
-    yield build
-    for each in built:
-        database(each).engine.dispose()
 
 
 def test_a_statement_past_the_timeout_is_a_503_and_changes_nothing(

@@ -22,7 +22,8 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "development",
         _environment,
         "`development`, `test` or `production`; production refuses to start without "
-        "`SECRET_KEY` and `DATABASE_URL`",
+        "`SECRET_KEY`, `DATABASE_URL`, `PUBLIC_BASE_URL` and `TWILIO_AUTH_TOKEN`, or with "
+        "`SMS_TRANSPORT` other than `twilio`",
     ),
     Setting(
         "DATABASE_URL",
@@ -83,14 +84,29 @@ def _development_secret_key(var_dir_setting: str | None) -> str:
     return path.read_text().strip()
 
 
+def check_production(config: Mapping[str, Any], env: Mapping[str, str]) -> None:
+    """Refuse the defaults that only make sense on a laptop: with them the service would
+    start, log passcodes instead of texting them, and refuse every Twilio webhook."""
+    missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not config[name]]
+    if "PUBLIC_BASE_URL" not in env:  # its default, 127.0.0.1, is never Twilio's address
+        missing.append("PUBLIC_BASE_URL")
+    if missing:
+        raise SettingError(f"production settings need {', '.join(missing)}")
+    if config["SMS_TRANSPORT"] != "twilio":
+        raise SettingError(
+            f"production sends texts through Twilio, not SMS_TRANSPORT={config['SMS_TRANSPORT']}"
+            " (which would log login passcodes instead of texting them)"
+        )
+    if not config["TWILIO_AUTH_TOKEN"]:
+        raise SettingError("production settings need TWILIO_AUTH_TOKEN (it signs webhooks)")
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read every registered setting; apply the production guard rails."""
     env = dict(os.environ if environ is None else environ)
     config = {setting.name: setting.read(env) for setting in all_settings()}
     if config["FIELDAPI_ENV"] == "production":
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not config[name]]
-        if missing:
-            raise SettingError(f"production settings need {', '.join(missing)}")
+        check_production(config, env)
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _development_secret_key(config["FIELDAPI_VAR_DIR"])
     return config

@@ -448,6 +448,9 @@ def bench(plan: Plan, durable: bool) -> int:
             FIELDAPI_ENV="production",
             SECRET_KEY=secret_key,
             DATABASE_URL=url,
+            PUBLIC_BASE_URL="http://127.0.0.1",  # no text is sent: no worker runs
+            SMS_TRANSPORT="twilio",
+            TWILIO_AUTH_TOKEN="bench",
             FIELDAPI_VAR_DIR=str(workdir / "var"),
         )
         env.pop("ACCESS_LOG", None)

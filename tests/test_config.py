@@ -16,6 +16,36 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
         load_config({"FIELDAPI_ENV": "production", "DATABASE_URL": "postgresql://x@y/z"})
 
 
+PRODUCTION = {
+    "FIELDAPI_ENV": "production",
+    "SECRET_KEY": "k",
+    "DATABASE_URL": "postgresql://x@y/z",
+    "PUBLIC_BASE_URL": "https://api.example.com",
+    "SMS_TRANSPORT": "twilio",
+    "TWILIO_AUTH_TOKEN": "t",
+}
+
+
+def test_production_starts_with_its_settings() -> None:
+    assert load_config(PRODUCTION)["PUBLIC_BASE_URL"] == "https://api.example.com"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
+        ({"SMS_TRANSPORT": None}, "SMS_TRANSPORT=console"),
+        ({"SMS_TRANSPORT": "console"}, "SMS_TRANSPORT=console"),
+        ({"TWILIO_AUTH_TOKEN": ""}, "TWILIO_AUTH_TOKEN"),
+        ({"DATABASE_URL": None}, "DATABASE_URL"),
+    ],
+)
+def test_production_refuses_laptop_defaults(change: dict[str, str | None], named: str) -> None:
+    env = {**PRODUCTION, **change}
+    with pytest.raises(SettingError, match=named):
+        load_config({name: value for name, value in env.items() if value is not None})
+
+
 def test_development_generates_a_secret_key_once_and_keeps_it(tmp_path: Path) -> None:
     first = load_config({"FIELDAPI_VAR_DIR": str(tmp_path)})["SECRET_KEY"]
     second = load_config({"FIELDAPI_VAR_DIR": str(tmp_path)})["SECRET_KEY"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
@@ -23,6 +24,11 @@ from fieldapi.jobs.schemas import (
 blp = Blueprint("customers", __name__, url_prefix="/customers", description="Customers")
 
 
+def phone_region() -> str:
+    region: str = current_app.config["PHONE_DEFAULT_REGION"]
+    return region
+
+
 @blp.route("", methods=["POST"])
 @idempotent
 @blp.doc(security=BEARER_SECURITY)
@@ -30,7 +36,9 @@ blp = Blueprint("customers", __name__, url_prefix="/customers", description="Cus
 @blp.response(201, CustomerSchema)
 def create_customer(body: dict[str, Any]) -> dict[str, Any]:
     """Add a customer (dispatchers)."""
-    customer = customers.create_customer(session(), current_principal(), now=utcnow(), **body)
+    customer = customers.create_customer(
+        session(), current_principal(), now=utcnow(), phone_region=phone_region(), **body
+    )
     return customer_view(customer)
 
 
@@ -62,6 +70,6 @@ def get_customer(customer_id: uuid.UUID) -> dict[str, Any]:
 def update_customer(body: dict[str, Any], customer_id: uuid.UUID) -> dict[str, Any]:
     """Edit a customer (dispatchers); `lat` and `lon` go together."""
     customer = customers.update_customer(
-        session(), current_principal(), customer_id, body, now=utcnow()
+        session(), current_principal(), customer_id, body, now=utcnow(), phone_region=phone_region()
     )
     return customer_view(customer)

@@ -41,9 +41,9 @@ def site_lat_lon(customer: Customer) -> tuple[float, float] | None:
     return point.y, point.x
 
 
-def _phone(raw: str) -> str:
+def _phone(raw: str, region: str) -> str:
     try:
-        return to_e164(raw)
+        return to_e164(raw, region)
     except InvalidPhone as error:
         raise Unprocessable(f"Phone: {error}", errors={"phone": [str(error)]}) from error
 
@@ -67,13 +67,15 @@ def create_customer(
     timezone: str,
     email: str | None = None,
     now: datetime,
+    phone_region: str = "US",
 ) -> Customer:
+    """`phone_region`: where a number typed without a country code is (PHONE_DEFAULT_REGION)."""
     require_manager(principal, "add customers")
     customer = Customer(
         id=uuid.uuid4(),
         organization_id=principal.organization_id,
         name=_text(name, "name"),
-        phone=_phone(phone),
+        phone=_phone(phone, phone_region),
         email=email,
         address=_text(address, "address"),
         site=site_point(lat, lon),
@@ -102,6 +104,7 @@ def update_customer(
     changes: dict[str, Any],
     *,
     now: datetime,
+    phone_region: str = "US",
 ) -> Customer:
     require_manager(principal, "edit customers")
     customer = get_customer(db, principal, customer_id)
@@ -114,7 +117,7 @@ def update_customer(
     if "address" in changes:
         customer.address = _text(changes["address"], "address")
     if "phone" in changes:
-        customer.phone = _phone(changes["phone"])
+        customer.phone = _phone(changes["phone"], phone_region)
     if "email" in changes:
         customer.email = changes["email"]
     if "timezone" in changes:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,22 @@ def test_a_dispatcher_adds_a_customer(dispatcher_client: ApiClient, db: Session)
         {"id": body["id"]},
     ).one()
     assert tuple(row) == ("Tom Becker", "+13122000202", 41.8789, -87.6359, 4326, "America/Chicago")
+
+
+def test_a_local_number_is_read_in_the_deployment_s_region(
+    app: Flask, dispatcher_client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "PHONE_DEFAULT_REGION", "GB")
+    london = dict(NEW_CUSTOMER, phone="020 7946 0958", timezone="Europe/London")
+
+    created = dispatcher_client.post("/v1/customers", json=london)
+    assert created.status_code == 201, created.json
+    assert created.json["phone"] == "+442079460958"
+    edited = dispatcher_client.patch(
+        f"/v1/customers/{created.json['id']}", json={"phone": "0161 496 0000"}
+    )
+    assert edited.status_code == 200, edited.json
+    assert edited.json["phone"] == "+441614960000"
 
 
 @pytest.mark.parametrize(

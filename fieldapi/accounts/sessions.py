@@ -18,6 +18,7 @@ from fieldapi.errors import Unauthorized
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
+REFRESH_RETRY_GRACE = timedelta(seconds=30)
 REFRESH_REFUSED = "The refresh token is not valid; log in again."
 ACCESS_REFUSED = "The access token is not valid or has expired."
 
@@ -26,12 +27,15 @@ ACCESS_REFUSED = "The access token is not valid or has expired."
 class TokenLifetimes:
     access: timedelta = ACCESS_TOKEN_TTL
     refresh: timedelta = REFRESH_TOKEN_TTL
+    # How long after its use a refresh token may be sent again as a retry of a lost answer.
+    refresh_retry: timedelta = REFRESH_RETRY_GRACE
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TokenLifetimes:
         return cls(
             access=timedelta(minutes=config["ACCESS_TOKEN_MINUTES"]),
             refresh=timedelta(days=config["REFRESH_TOKEN_DAYS"]),
+            refresh_retry=timedelta(seconds=config["REFRESH_RETRY_SECONDS"]),
         )
 
 
@@ -91,9 +95,14 @@ def rotate_refresh_token(
     now: datetime,
     lifetimes: TokenLifetimes | None = None,
 ) -> tuple[TokenPair, User]:
-    """Exchange a refresh token for a new pair; the old tokens stop working. A refresh token
-    seen a second time has leaked (or been raced): the whole session ends (401). The caller
-    commits; a refused token raises Unauthorized after committing any revocation."""
+    """Exchange a refresh token for a new pair; the old tokens stop working. The caller
+    commits; a refused token raises Unauthorized after committing any revocation.
+
+    A refresh token seen a second time has leaked (or been raced): the whole session ends
+    (401), unless it is a retry. A phone on a weak network often loses the answer to a
+    refresh and sends the same token again; within `refresh_retry` of its use, while no
+    newer refresh token of the session has been used, it gets a new pair, and the pair of
+    the lost answer stops working. (Okta and Auth0 allow the same grace.)"""
     lifetimes = lifetimes or TokenLifetimes()
     digest = hash_token(secret_key, refresh_token)
     record = db.scalars(
@@ -102,25 +111,21 @@ def rotate_refresh_token(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
+    retry = record is None
     if record is None:
-        used = db.scalar(
-            select(UsedRefreshToken.session_id).where(UsedRefreshToken.token_hash == digest)
-        )
-        if used is not None:
-            revoke_session(db, used, now=now, reason="refresh token reused")
-            db.commit()
-        raise Unauthorized(REFRESH_REFUSED)
+        record = _retried_session(db, digest, now, lifetimes.refresh_retry)
     user = db.get_one(User, record.user_id)
     if record.revoked_at is not None or record.refresh_expires_at <= now or not user.active:
         raise Unauthorized(REFRESH_REFUSED)
-    db.add(
-        UsedRefreshToken(
-            organization_id=record.organization_id,
-            token_hash=digest,
-            session_id=record.id,
-            used_at=now,
+    if not retry:  # a retry's token was recorded at its first use
+        db.add(
+            UsedRefreshToken(
+                organization_id=record.organization_id,
+                token_hash=digest,
+                session_id=record.id,
+                used_at=now,
+            )
         )
-    )
     access, refresh = new_token(), new_token()
     record.access_token_hash = hash_token(secret_key, access)
     record.access_expires_at = now + lifetimes.access
@@ -129,6 +134,37 @@ def rotate_refresh_token(
     record.refreshed_at = now
     db.flush()
     return _pair(access, refresh, record.id, lifetimes), user
+
+
+def _retried_session(db: Session, digest: str, now: datetime, grace: timedelta) -> AuthSession:
+    """The session a used refresh token may still refresh as a retry; otherwise the
+    session ends (when the token was one of its used ones) and the refresh is refused."""
+    used = db.execute(
+        select(UsedRefreshToken.session_id, UsedRefreshToken.used_at).where(
+            UsedRefreshToken.token_hash == digest
+        )
+    ).one_or_none()
+    if used is None:
+        raise Unauthorized(REFRESH_REFUSED)
+    record = db.scalars(
+        select(AuthSession)
+        .where(AuthSession.id == used.session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    newer_used = db.scalar(
+        select(UsedRefreshToken.token_hash)
+        .where(
+            UsedRefreshToken.session_id == used.session_id,
+            UsedRefreshToken.used_at > used.used_at,
+        )
+        .limit(1)
+    )
+    if now - used.used_at <= grace and newer_used is None:
+        return record
+    revoke_session(db, used.session_id, now=now, reason="refresh token reused")
+    db.commit()
+    raise Unauthorized(REFRESH_REFUSED)
 
 
 def _pair(access: str, refresh: str, session_id: uuid.UUID, lifetimes: TokenLifetimes) -> TokenPair:

@@ -80,6 +80,13 @@ SETTINGS: tuple[Setting, ...] = (
         "lifetime of a refresh token; each refresh issues a new one with a fresh lifetime",
     ),
     Setting(
+        "REFRESH_RETRY_SECONDS",
+        30,
+        _non_negative,
+        "a refresh token sent again this soon after its use, before a newer one is used, is "
+        "a retry of a lost answer and gets a new pair; later, or 0, it ends the session",
+    ),
+    Setting(
         "FIELD_APP_URL",
         "https://example.com/get/dispatch-field",
         str,

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import time_machine
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from fieldapi.accounts.models import AuthSession, UsedRefreshToken, User
 from fieldapi.accounts.tokens import hash_token
@@ -23,6 +26,10 @@ def log_in(client: ApiClient, db: Session, user: User) -> dict[str, Any]:
     assert response.status_code == 201
     body: dict[str, Any] = response.json
     return body
+
+
+def refresh(client: ApiClient, refresh_token: str) -> TestResponse:
+    return client.post("/v1/auth/refresh", json={"refresh_token": refresh_token})
 
 
 def session_of(db: Session, token: str) -> AuthSession:
@@ -70,21 +77,80 @@ def test_refresh_gives_a_new_pair_and_the_old_one_stops_working(
     assert used.organization_id == technician.organization_id
 
 
-def test_a_refresh_token_used_twice_ends_the_whole_session(
+def test_a_refresh_token_used_again_after_a_newer_one_ends_the_whole_session(
     client: ApiClient, db: Session, technician: User
 ) -> None:
     first = log_in(client, db, technician)
-    second = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).json
+    second = refresh(client, first["refresh_token"]).json
+    third = refresh(client, second["refresh_token"]).json
 
-    reuse = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    reuse = refresh(client, first["refresh_token"])
 
     assert reuse.status_code == 401
     [record] = sessions_of(db, technician)
     assert record.revoked_at is not None and record.revoked_reason == "refresh token reused"
     # Whoever holds the newer pair (the thief or the phone) is out too.
+    assert me(client, third["access_token"]) == 401
+    assert refresh(client, third["refresh_token"]).status_code == 401
+
+
+def test_a_refresh_token_used_again_after_the_retry_grace_ends_the_whole_session(
+    client: ApiClient, db: Session, technician: User
+) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        first = log_in(client, db, technician)
+        second = refresh(client, first["refresh_token"]).json
+        clock.shift(timedelta(seconds=31))
+
+        reuse = refresh(client, first["refresh_token"])
+
+        assert reuse.status_code == 401
+        [record] = sessions_of(db, technician)
+        assert record.revoked_reason == "refresh token reused"
+        assert me(client, second["access_token"]) == 401
+
+
+def test_a_refresh_retried_after_a_lost_answer_gets_a_new_pair(
+    client: ApiClient, db: Session, technician: User
+) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        first = log_in(client, db, technician)
+        lost = refresh(client, first["refresh_token"]).json  # the phone never got this
+        clock.shift(timedelta(seconds=10))
+
+        retried = refresh(client, first["refresh_token"])
+        clock.shift(timedelta(seconds=10))
+        retried_again = refresh(client, first["refresh_token"])
+
+        assert (retried.status_code, retried_again.status_code) == (200, 200)
+        final = retried_again.json
+        assert len({lost["access_token"], retried.json["access_token"], final["access_token"]}) == 3
+        # Only the newest pair works; the others' refresh tokens are unknown, not leaked.
+        assert me(client, lost["access_token"]) == 401
+        assert me(client, retried.json["access_token"]) == 401
+        assert refresh(client, lost["refresh_token"]).status_code == 401
+        assert me(client, final["access_token"]) == 200
+        [record] = sessions_of(db, technician)
+        assert record.revoked_at is None
+        # Once the phone uses its new refresh token, the old one is a leak again.
+        newest = refresh(client, final["refresh_token"]).json
+        assert refresh(client, first["refresh_token"]).status_code == 401
+        assert me(client, newest["access_token"]) == 401
+
+
+def test_without_a_retry_grace_any_second_use_ends_the_session(
+    app: Flask,
+    client: ApiClient,
+    db: Session,
+    technician: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "REFRESH_RETRY_SECONDS", 0)
+    first = log_in(client, db, technician)
+    second = refresh(client, first["refresh_token"]).json
+
+    assert refresh(client, first["refresh_token"]).status_code == 401
     assert me(client, second["access_token"]) == 401
-    after = client.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
-    assert after.status_code == 401
 
 
 def test_an_unknown_refresh_token_is_401_and_revokes_nothing(

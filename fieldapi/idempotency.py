@@ -44,6 +44,9 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 DEFAULT_TTL = 24 * 3600
+# A key claimed this long ago without an answer will never get one: its request committed
+# and then failed. Far above any request's time (statements time out at 15 s).
+ANSWER_LOST = timedelta(minutes=2)
 _REPLAYED_HEADERS = ("Content-Type", "Location")
 
 OPENAPI_PARAMETER = {
@@ -153,6 +156,7 @@ def _existing(db: Session, organization_id: uuid.UUID, user_id: uuid.UUID, key: 
             IdempotencyKey.status_code,
             IdempotencyKey.response_body,
             IdempotencyKey.response_headers,
+            IdempotencyKey.created_at,
         ).where(
             IdempotencyKey.organization_id == organization_id,
             IdempotencyKey.user_id == user_id,
@@ -161,11 +165,18 @@ def _existing(db: Session, organization_id: uuid.UUID, user_id: uuid.UUID, key: 
     ).one_or_none()
 
 
-def _replay(found: Any, fingerprint: str) -> Response:
+def _replay(found: Any, fingerprint: str, now: datetime) -> Response:
     if found is not None and found.fingerprint != fingerprint:
         raise Unprocessable(
             f"This {HEADER} was already used for a different request.",
             errors={HEADER: ["Already used with another method, path or body."]},
+        )
+    if found is not None and found.status_code is None and found.created_at < now - ANSWER_LOST:
+        # The change committed, then building or storing its answer failed (a database that
+        # went away in between): telling the phone to retry in a second would loop for a day.
+        raise Conflict(
+            f"The request with this {HEADER} was carried out, but its answer was lost; read "
+            "the resource again to see the result."
         )
     if found is None or found.status_code is None:
         raise Conflict(
@@ -247,7 +258,7 @@ def _honour_keys(view: F, *, authenticate_first: bool) -> F:
         if not _claim(db, row, now):
             found = _existing(db, principal.organization_id, principal.user_id, key)
             db.rollback()
-            return _replay(found, fingerprint)
+            return _replay(found, fingerprint, now)
         response = make_response(view(*args, **kwargs))
         if 200 <= response.status_code < 300:
             _store(db, row, response)

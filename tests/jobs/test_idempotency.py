@@ -174,3 +174,26 @@ def test_every_mutating_post_of_jobs_takes_the_key(app: Flask) -> None:
     for path, operation in posts.items():
         names = [p.get("name") for p in operation.get("parameters", [])]
         assert "Idempotency-Key" in names, path
+
+
+def test_a_key_whose_answer_was_lost_says_so_instead_of_retry_in_a_second(
+    dispatcher_client: ApiClient, customer: Customer, db: Session
+) -> None:
+    first = dispatcher_client.post("/v1/jobs", json=new_job(customer), headers=KEY)
+    assert first.status_code == 201
+    # As if the job committed and the request then failed before its answer was stored.
+    db.execute(
+        update(IdempotencyKey).values(status_code=None, response_body=None, response_headers=None)
+    )
+    in_flight = dispatcher_client.post("/v1/jobs", json=new_job(customer), headers=KEY)
+    assert in_flight.status_code == 409
+    assert in_flight.headers["Retry-After"] == "1"
+    assert "still being processed" in in_flight.json["message"]
+
+    db.execute(update(IdempotencyKey).values(created_at=utcnow() - timedelta(minutes=3)))
+    lost = dispatcher_client.post("/v1/jobs", json=new_job(customer), headers=KEY)
+
+    assert lost.status_code == 409
+    assert "Retry-After" not in lost.headers
+    assert "carried out, but its answer was lost" in lost.json["message"]
+    assert len(db.scalars(select(Job).where(Job.customer_id == customer.id)).all()) == 1

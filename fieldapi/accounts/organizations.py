@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.policy import require_manager
+from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, Unprocessable
 from fieldapi.jobs.models import DEFAULT_COMPLETE_REASONS, CompleteReason
 from fieldapi.phones import InvalidPhone, to_e164
@@ -70,3 +72,26 @@ def create_organization(
     )
     db.flush()
     return organization, owner
+
+
+def update_organization(
+    db: Session,
+    principal: Principal,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    arrival_texts: bool | None = None,
+) -> Organization:
+    """Rename, move to another timezone, or turn the arrival text on or off (dispatchers)."""
+    require_manager(principal, "change the organization's settings")
+    organization = db.get_one(Organization, principal.organization_id)
+    if name is not None:
+        if not name.strip():
+            raise Unprocessable("The organization needs a name.", errors={"name": ["Blank."]})
+        organization.name = " ".join(name.split())
+    if timezone is not None:
+        organization.timezone = check_timezone(timezone)
+    if arrival_texts is not None:
+        organization.arrival_texts = arrival_texts
+    db.commit()
+    return organization

@@ -79,3 +79,14 @@ class TeamMemberUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
+
+
+class OrganizationSettingsSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    timezone = fields.String(
+        validate=validate.Length(max=64), metadata={"example": "America/Chicago"}
+    )
+    arrival_texts = fields.Boolean(
+        metadata={"description": "text customers when their technician starts the visit"}
+    )

@@ -13,8 +13,10 @@ from sqlalchemy import select
 from fieldapi.accounts import service, team
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.organizations import update_organization
 from fieldapi.accounts.passcodes import PasscodeRules, PasscodeSent, request_passcode
 from fieldapi.accounts.schemas import (
+    OrganizationSettingsSchema,
     PasscodeRequestSchema,
     PasscodeSentSchema,
     RefreshRequestSchema,
@@ -34,6 +36,12 @@ auth_blp = Blueprint(
 )
 me_blp = Blueprint("me", __name__, url_prefix="/me", description="The logged-in user")
 team_blp = Blueprint("team", __name__, url_prefix="/team", description="Team management")
+organization_blp = Blueprint(
+    "organization_settings",
+    __name__,
+    url_prefix="/settings/organization",
+    description="The organization's name, timezone and texts",
+)
 
 
 def user_view(user: User, organization: Organization) -> dict[str, Any]:
@@ -201,4 +209,33 @@ def update_member(args: dict[str, Any], user_id: uuid.UUID) -> dict[str, Any]:
     return user_view(user, db.get_one(Organization, user.organization_id))
 
 
-blueprints: tuple[Blueprint, ...] = (auth_blp, me_blp, team_blp)
+def organization_view(organization: Organization) -> dict[str, Any]:
+    return {
+        "id": organization.id,
+        "name": organization.name,
+        "timezone": organization.timezone,
+        "arrival_texts": organization.arrival_texts,
+    }
+
+
+@organization_blp.route("", methods=["GET"])
+@organization_blp.doc(security=BEARER_SECURITY)
+@login_required
+@organization_blp.response(200, OrganizationSettingsSchema)
+def get_organization_settings() -> dict[str, Any]:
+    """The caller's organization: name, timezone, whether arrival texts are sent."""
+    return organization_view(session().get_one(Organization, current_principal().organization_id))
+
+
+@organization_blp.route("", methods=["PATCH"])
+@organization_blp.doc(security=BEARER_SECURITY)
+@login_required
+@organization_blp.arguments(OrganizationSettingsSchema)
+@organization_blp.response(200, OrganizationSettingsSchema)
+def update_organization_settings(args: dict[str, Any]) -> dict[str, Any]:
+    """Change them (dispatchers only); `arrival_texts: false` stops the "has arrived" text
+    on Start. The timezone is an IANA name."""
+    return organization_view(update_organization(session(), current_principal(), **args))
+
+
+blueprints: tuple[Blueprint, ...] = (auth_blp, me_blp, team_blp, organization_blp)

@@ -74,11 +74,15 @@ def test_no_arrival_text_when_the_organization_turned_it_off(
     make_job: Callable[..., Job],
     tech: User,
     tech_client: ApiClient,
+    dispatcher_client: ApiClient,
     db: Session,
-    org: Organization,
 ) -> None:
-    org.arrival_texts = False
-    db.commit()
+    assert (
+        dispatcher_client.patch("/v1/settings/organization", json={"arrival_texts": False}).json[
+            "arrival_texts"
+        ]
+        is False
+    )
     job = make_job(technician=tech)
     assert act(tech_client, job, "start").status_code == 200
     assert texts_of(db, job.id) == []

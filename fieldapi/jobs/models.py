@@ -7,11 +7,21 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geography, WKBElement
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    exists,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
+from fieldapi.messaging.models import OptOut
 
 JOB_STATUSES = (
     "offered",
@@ -48,6 +58,10 @@ class Customer(IdMixin, TimestampMixin, Base):
         Geography("POINT", srid=4326, spatial_index=False)
     )
     timezone: Mapped[str] = mapped_column(String(64))
+    # The number replied STOP (or Twilio reports it unsubscribed): no text reaches the
+    # customer until they reply START, so the dispatcher calls instead. Loaded with the
+    # row: one primary-key probe.
+    texts_opted_out: Mapped[bool] = column_property(exists().where(OptOut.phone == phone))
 
 
 class Job(IdMixin, TimestampMixin, Base):

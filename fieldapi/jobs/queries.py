@@ -42,6 +42,7 @@ def customer_view(customer: Customer) -> dict[str, Any]:
         if lat_lon is None
         else {"type": "Point", "coordinates": [lat_lon[1], lat_lon[0]]},
         "timezone": customer.timezone,
+        "texts_opted_out": customer.texts_opted_out,
         "created_at": customer.created_at,
         "updated_at": customer.updated_at,
     }

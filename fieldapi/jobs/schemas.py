@@ -77,6 +77,12 @@ class CustomerSchema(Schema):
     lon = fields.Float(allow_none=True)
     site = fields.Nested(SitePointSchema, allow_none=True, metadata={"description": "GeoJSON"})
     timezone = fields.String()
+    texts_opted_out = fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": "the number replied STOP: no text reaches it until it replies START"
+        },
+    )
     created_at = Rfc3339()
     updated_at = Rfc3339()
 

@@ -11,7 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
+from fieldapi.db import utcnow
 from fieldapi.jobs.models import Customer, Job
+from fieldapi.messaging.optouts import record_opt_out, remove_opt_out
 from tests.conftest import ApiClient
 from tests.jobs.conftest import table_counts
 
@@ -130,3 +132,26 @@ def test_edit_a_customer(dispatcher_client: ApiClient, customer: Customer, db: S
     assert response.json["lat"] == 41.0 and db.get_one(Customer, customer.id).phone == (
         "+13122000299"
     )
+
+
+def test_a_customer_who_replied_stop_is_shown_as_opted_out_until_start(
+    dispatcher_client: ApiClient,
+    db: Session,
+    org: Organization,
+    make_customer: Callable[..., Customer],
+) -> None:
+    stopped = make_customer(org, phone="+13122000301")
+    texted = make_customer(org, phone="+13122000302")
+    record_opt_out(db, stopped.phone or "", source="reply", keyword="STOP", now=utcnow())
+    db.commit()
+
+    def opted_out() -> dict[str, bool]:
+        listed = dispatcher_client.get("/v1/customers").json["items"]
+        one = dispatcher_client.get(f"/v1/customers/{stopped.id}").json
+        assert one["texts_opted_out"] == {c["id"]: c["texts_opted_out"] for c in listed}[one["id"]]
+        return {c["id"]: c["texts_opted_out"] for c in listed}
+
+    assert opted_out() == {str(stopped.id): True, str(texted.id): False}
+    remove_opt_out(db, stopped.phone or "")
+    db.commit()
+    assert opted_out() == {str(stopped.id): False, str(texted.id): False}

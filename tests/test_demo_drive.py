@@ -380,10 +380,10 @@ def test_a_refused_press_makes_the_driver_give_up_and_the_tick_goes_on(db: Sessi
     assert (len(_activity(db, priya.id)), len(_texts(db, priya.id))) == (entries, texts)
     assert _status_of(db, priya.id) == "canceled"
 
-    # Someone else's appointment: a technician cannot see its job (404).
+    # Someone else's appointment: a technician cannot see it (404).
     wrong = Driver(priya.technician_id, "Priya Nair", sam.id, "Maria Lopez", ADDISON, WACKER)
     assert press(db, wrong, ActionName.ON_MY_WAY, now=now, texts=TEXTS) is False
-    assert wrong.gave_up == "No such job." and _status_of(db, sam.id) == "scheduled"
+    assert wrong.gave_up == "No such appointment." and _status_of(db, sam.id) == "scheduled"
 
     # The session is still usable: the next tick drives the others and skips those two.
     driving = Driver(sam.technician_id, "Sam Ortiz", sam.id, "Maria Lopez", ADDISON, WACKER)

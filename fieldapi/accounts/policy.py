@@ -8,6 +8,8 @@ Anything outside the caller's organization does not exist for them (404, never 4
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, exists, select
 
@@ -43,9 +45,19 @@ def visible_jobs(principal: Principal) -> ColumnElement[bool]:
     return and_(in_org, Job.offer_state != "declined", assigned)
 
 
-def visible_appointments(principal: Principal) -> ColumnElement[bool]:
-    """A WHERE clause for the appointments the caller may see (the calendar)."""
-    in_org = Appointment.organization_id == principal.organization_id
+def visible_appointments(
+    principal: Principal, appointment: Any = Appointment
+) -> ColumnElement[bool]:
+    """A WHERE clause for the appointments the caller may see: a technician sees only the
+    ones assigned to them (faq.txt), in the calendar, by id and inside a job's answer."""
+    in_org = appointment.organization_id == principal.organization_id
     if is_manager(principal):
-        return in_org
-    return and_(in_org, Appointment.technician_id == principal.user_id)
+        return cast(ColumnElement[bool], in_org)
+    return and_(in_org, appointment.technician_id == principal.user_id)
+
+
+def shown_appointments(principal: Principal, rows: Iterable[Appointment]) -> list[Appointment]:
+    """`visible_appointments` for rows already loaded (a job's)."""
+    if is_manager(principal):
+        return list(rows)
+    return [row for row in rows if row.technician_id == principal.user_id]

@@ -114,7 +114,7 @@ def appointment_action(
         raise ValueError(f"not an appointment action: {action}")
     org_id = principal.organization_id
     job, rows = lock_job(
-        db, org_id, job_id_of_appointment(db, org_id, appointment_id), visible_jobs(principal)
+        db, org_id, job_id_of_appointment(db, principal, appointment_id), visible_jobs(principal)
     )
     organization = db.get_one(Organization, org_id)
     outcome = None if reason_code is None else _reason_outcome(db, org_id, reason_code)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import User
-from fieldapi.accounts.policy import visible_appointments, visible_jobs
+from fieldapi.accounts.policy import shown_appointments, visible_appointments, visible_jobs
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
 from fieldapi.jobs.customers import site_lat_lon
@@ -77,8 +77,11 @@ def appointment_view(
     }
 
 
-def job_view(job: Job, technicians: dict[uuid.UUID, User], actor: lc.Actor) -> dict[str, Any]:
+def job_view(job: Job, technicians: dict[uuid.UUID, User], principal: Principal) -> dict[str, Any]:
+    """A job with the appointments the caller may see (a technician: their own); its
+    status and actions still follow from all of them."""
     snapshot = job_snapshot(job, job.appointments)
+    actor = principal.actor()
     return {
         "id": job.id,
         "title": job.title,
@@ -88,7 +91,8 @@ def job_view(job: Job, technicians: dict[uuid.UUID, User], actor: lc.Actor) -> d
         "provider_name": job.provider_name,
         "customer": customer_view(job.customer),
         "appointments": [
-            appointment_view(row, snapshot, technicians, actor) for row in job.appointments
+            appointment_view(row, snapshot, technicians, actor)
+            for row in shown_appointments(principal, job.appointments)
         ],
         "allowed_actions": lc.allowed_actions(snapshot, actor),
         "created_at": job.created_at,
@@ -114,7 +118,7 @@ def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> dict[str, A
     )
     if job is None:
         raise NotFound("No such job.")
-    return job_view(job, technicians_of(db, job.appointments), principal.actor())
+    return job_view(job, technicians_of(db, job.appointments), principal)
 
 
 def get_appointment(db: Session, principal: Principal, appointment_id: uuid.UUID) -> dict[str, Any]:
@@ -124,7 +128,11 @@ def get_appointment(db: Session, principal: Principal, appointment_id: uuid.UUID
     row = db.scalar(
         select(outer)
         .join(Job, Job.id == outer.job_id)
-        .where(outer.id == appointment_id, visible_jobs(principal))
+        .where(
+            outer.id == appointment_id,
+            visible_appointments(principal, outer),
+            visible_jobs(principal),
+        )
         .options(contains_eager(outer.job))
         .execution_options(populate_existing=True)
     )
@@ -167,8 +175,7 @@ def list_jobs(
         descending=True,
     )
     technicians = technicians_of(db, (a for job in page.items for a in job.appointments))
-    actor = principal.actor()
-    return Page([job_view(job, technicians, actor) for job in page.items], page.next_cursor)
+    return Page([job_view(job, technicians, principal) for job in page.items], page.next_cursor)
 
 
 def calendar(

@@ -252,7 +252,7 @@ def add_appointment(
 def _locked_appointment(
     db: Session, principal: Principal, appointment_id: uuid.UUID
 ) -> tuple[Job, list[Appointment], Appointment]:
-    job_id = job_id_of_appointment(db, principal.organization_id, appointment_id)
+    job_id = job_id_of_appointment(db, principal, appointment_id)
     job, rows = lock_job(db, principal.organization_id, job_id, visible_jobs(principal))
     row = next((r for r in rows if r.id == appointment_id), None)
     if row is None:  # deleted while we waited for the lock

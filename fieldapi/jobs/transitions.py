@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.policy import visible_appointments
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from fieldapi.eta.service import EtaSettings
@@ -115,11 +116,12 @@ def lock_job(
 
 
 def job_id_of_appointment(
-    db: Session, organization_id: uuid.UUID, appointment_id: uuid.UUID
+    db: Session, principal: Principal, appointment_id: uuid.UUID
 ) -> uuid.UUID:
+    """The job of an appointment the caller may see (a technician: one of theirs)."""
     found = db.scalar(
         select(Appointment.job_id).where(
-            Appointment.id == appointment_id, Appointment.organization_id == organization_id
+            Appointment.id == appointment_id, visible_appointments(principal)
         )
     )
     if found is None:

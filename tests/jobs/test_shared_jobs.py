@@ -1,0 +1,88 @@
+"""A job with visits by two technicians: each sees the job, and only their own visits
+(faq.txt: a technician "can only see appointments assigned to self")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy.orm import Session
+
+from fieldapi.accounts.models import User
+from fieldapi.jobs.models import Job
+from tests.conftest import ApiClient
+from tests.jobs.conftest import table_counts
+
+
+@pytest.fixture
+def shared_job(
+    make_job: Callable[..., Job], tech: User, other_tech: User, dispatcher_client: ApiClient
+) -> tuple[Job, str, str]:
+    job = make_job(technician=tech)
+    added = dispatcher_client.post(
+        f"/v1/jobs/{job.id}/appointments",
+        json={
+            "starts_at": "2030-03-05T09:00:00Z",
+            "duration_min": 60,
+            "technician_id": str(other_tech.id),
+        },
+    )
+    assert added.status_code == 201, added.json
+    mine = str(job.appointments[0].id)
+    theirs = added.json["id"]
+    return job, mine, theirs
+
+
+def appointment_ids(answer: dict[str, object]) -> set[str]:
+    appointments = answer["appointments"]
+    assert isinstance(appointments, list)
+    return {a["id"] for a in appointments}
+
+
+def test_each_technician_sees_the_job_with_their_own_visits_only(
+    shared_job: tuple[Job, str, str],
+    tech_client: ApiClient,
+    login_as: Callable[[User], ApiClient],
+    other_tech: User,
+    dispatcher_client: ApiClient,
+) -> None:
+    job, mine, theirs = shared_job
+    other_client = login_as(other_tech)
+
+    assert appointment_ids(tech_client.get(f"/v1/jobs/{job.id}").json) == {mine}
+    assert appointment_ids(other_client.get(f"/v1/jobs/{job.id}").json) == {theirs}
+    assert appointment_ids(dispatcher_client.get(f"/v1/jobs/{job.id}").json) == {mine, theirs}
+    [listed] = [j for j in tech_client.get("/v1/jobs").json["items"] if j["id"] == str(job.id)]
+    assert appointment_ids(listed) == {mine}
+    # The job's status still follows from every visit.
+    assert tech_client.get(f"/v1/jobs/{job.id}").json["status"] == "scheduled"
+
+
+def test_another_technician_s_visit_does_not_exist_for_a_technician(
+    shared_job: tuple[Job, str, str],
+    tech_client: ApiClient,
+    dispatcher_client: ApiClient,
+    db: Session,
+) -> None:
+    _job, mine, theirs = shared_job
+    before = table_counts(db)
+
+    assert tech_client.get(f"/v1/appointments/{mine}").status_code == 200
+    assert tech_client.get(f"/v1/appointments/{theirs}").status_code == 404
+    for action in ("on-my-way", "start", "pause"):
+        response = tech_client.post(f"/v1/appointments/{theirs}/actions/{action}", json={})
+        assert response.status_code == 404, (action, response.json)
+    # Editing is for dispatchers: the same answer as for an id that exists nowhere.
+    nowhere = "00000000-0000-4000-8000-000000000000"
+    edits = {
+        appointment_id: (
+            tech_client.patch(f"/v1/appointments/{appointment_id}", json={"duration_min": 30}),
+            tech_client.delete(f"/v1/appointments/{appointment_id}"),
+        )
+        for appointment_id in (theirs, nowhere)
+    }
+    codes = {key: tuple(r.status_code for r in answers) for key, answers in edits.items()}
+    assert codes[theirs] == codes[nowhere]
+    assert all(code in (403, 404) for code in codes[theirs])
+    assert table_counts(db) == before
+    assert dispatcher_client.get(f"/v1/appointments/{theirs}").status_code == 200

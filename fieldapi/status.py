@@ -2,9 +2,9 @@
 
 For whoever runs the service, from a shell or a monitor. /readyz says the API can reach
 the database; these checks say whether the parts nobody watches are working: the schema
-is at the newest migration, a worker is sending the texts that are due, and the worker's
-periodic job keeps the ping history's partitions ahead and past ones dropped. Each reads
-a few rows through the indexes the worker itself uses, so a monitor may run it every minute.
+is at the newest migration, a worker is sending the texts that are due and Twilio takes
+them, and the worker's periodic job keeps the ping history's partitions ahead and past
+ones dropped. Each reads a few rows through indexes, so a monitor may run it every minute.
 """
 
 from __future__ import annotations
@@ -58,27 +58,49 @@ _OUTBOX = text(
       (SELECT min(next_attempt_at) FROM messages
         WHERE status = 'queued' AND next_attempt_at <= :now) AS oldest_due,
       (SELECT min(lease_until) FROM messages
-        WHERE status = 'sending' AND lease_until < :now) AS oldest_lapsed_lease,
-      (SELECT count(*) FROM messages
-        WHERE status = 'failed' AND updated_at > :now - interval '1 day') AS failed_today
+        WHERE status = 'sending' AND lease_until < :now) AS oldest_lapsed_lease
     """
 )
+# The outcomes of the latest texts that left the outbox, newest first (ix_messages_queued_at).
+_LATEST_OUTCOMES = text(
+    """
+    SELECT status, error_code, error_message FROM messages
+    WHERE queued_at > :since AND status IN ('sent', 'delivered', 'undelivered', 'read', 'failed')
+    ORDER BY queued_at DESC LIMIT :latest
+    """
+)
+LATEST_TEXTS = 50
+# Most of the latest texts failing is the deployment's problem (credentials, account,
+# sender), not the customers': passcodes stop reaching anyone.
+FAILING_SHARE = 0.5
+FAILING_AT_LEAST = 5
 
 
 def check_outbox(db: Session, now: datetime, *, overdue_after: timedelta) -> Check:
     """Fails when a text has been due (or its sender's lease lapsed) for `overdue_after`:
-    no worker is sending. Failed texts are reported, not failed on: a wrong number is the
-    customer's, not the deployment's."""
+    no worker is sending; or when most of the latest texts failed: Twilio refuses them."""
     row = db.execute(_OUTBOX, {"now": now}).one()
     waits = [now - moment for moment in (row.oldest_due, row.oldest_lapsed_lease) if moment]
     longest = max(waits, default=timedelta(0))
-    summary = f"{row.queued} queued, {row.failed_today} failed in the last day"
+    latest = db.execute(
+        _LATEST_OUTCOMES, {"since": now - timedelta(days=1), "latest": LATEST_TEXTS}
+    ).all()
+    failed = [outcome for outcome in latest if outcome.status == "failed"]
+    summary = f"{row.queued} queued, {len(failed)} of the latest {len(latest)} texts failed"
     if longest > overdue_after:
         return Check(
             "outbox",
             False,
             f"a text has waited {_duration(longest)} past its time: is `fieldapi worker` "
             f"running? ({summary})",
+        )
+    if len(failed) >= FAILING_AT_LEAST and len(failed) >= FAILING_SHARE * len(latest):
+        newest = failed[0]
+        return Check(
+            "outbox",
+            False,
+            f"{summary}, the newest with {newest.error_code or 'no code'}: "
+            f"{newest.error_message}: check the Twilio account and the TWILIO_* settings",
         )
     overdue = f"longest wait {_duration(longest)}" if waits else "none overdue"
     return Check("outbox", True, f"{summary}, {overdue}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -84,19 +84,45 @@ def test_a_lapsed_send_lease_fails_the_outbox(
     assert "waited 20 min" in check.detail
 
 
-def test_failed_texts_are_counted_not_failed_on(
+def finished_texts(
+    db: Session, organization: Organization, statuses: list[str], *, start: datetime
+) -> None:
+    """Texts that left the outbox, queued a second apart from `start` (the last is newest)."""
+    for n, status in enumerate(statuses):
+        message = queue_text(db, organization)
+        message.status, message.queued_at = status, start + timedelta(seconds=n)
+        if status == "failed":
+            message.error_code, message.error_message = 20003 + n, f"Authenticate ({n})"
+    db.flush()
+
+
+def test_a_few_failed_texts_are_reported_not_failed_on(
     db: Session, make_org: Callable[..., Organization]
 ) -> None:
-    organization = make_org()
     now = utcnow()
-    for age in (timedelta(hours=1), timedelta(days=2)):
-        message = queue_text(db, organization)
-        message.status, message.updated_at = "failed", now - age
-    db.flush()
+    statuses = ["delivered"] * 6 + ["failed", "undelivered", "failed", "sent"]
+    finished_texts(db, make_org(), statuses, start=now - timedelta(hours=1))
 
     check = check_outbox(db, now, overdue_after=FIVE_MINUTES)
     assert check.ok
-    assert check.detail.startswith("0 queued, 1 failed in the last day")
+    assert check.detail.startswith("0 queued, 2 of the latest 10 texts failed")
+
+
+def test_most_of_the_latest_texts_failing_fails_the_outbox(
+    db: Session, make_org: Callable[..., Organization]
+) -> None:
+    now = utcnow()
+    organization = make_org()
+    # Yesterday's failures are past; of the latest texts, 5 of 8 failed.
+    finished_texts(db, organization, ["failed"] * 20, start=now - timedelta(days=2))
+    statuses = ["delivered", "failed", "delivered", "failed", "failed", "sent", "failed", "failed"]
+    finished_texts(db, organization, statuses, start=now - timedelta(minutes=30))
+
+    check = check_outbox(db, now, overdue_after=FIVE_MINUTES)
+    assert not check.ok
+    assert check.detail.startswith("0 queued, 5 of the latest 8 texts failed")
+    assert "20010: Authenticate (7)" in check.detail  # the newest failure
+    assert "TWILIO_" in check.detail
 
 
 def test_partitions_ahead_pass_and_missing_ones_fail(db: Session) -> None:

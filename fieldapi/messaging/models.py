@@ -37,6 +37,7 @@ class Message(IdMixin, Base):
     __table_args__ = (
         Index("ix_messages_due", "next_attempt_at", postgresql_where=text("status = 'queued'")),
         Index("ix_messages_organization_id_queued_at", "organization_id", "queued_at"),
+        Index("ix_messages_queued_at", "queued_at"),  # the latest outcomes (`fieldapi status`)
         Index("ix_messages_job_id", "job_id"),
         Index("ix_messages_to_phone_queued_at", "to_phone", "queued_at"),
         Index("ix_messages_leased", "lease_until", postgresql_where=text("status = 'sending'")),

@@ -121,7 +121,9 @@ class PasscodeRequest(Base):
 
 
 class UsedRefreshToken(Base):
-    """A refresh token already exchanged; seeing it again means it leaked: the session ends."""
+    """A refresh token already exchanged (or replaced by a retry). Seeing it again means it
+    leaked and the session ends, unless it is a retry within REFRESH_RETRY_SECONDS of
+    `used_at` (see `sessions.rotate_refresh_token`)."""
 
     __tablename__ = "used_refresh_tokens"
     __table_args__ = (

@@ -100,9 +100,11 @@ def rotate_refresh_token(
 
     A refresh token seen a second time has leaked (or been raced): the whole session ends
     (401), unless it is a retry. A phone on a weak network often loses the answer to a
-    refresh and sends the same token again; within `refresh_retry` of its use, while no
-    newer refresh token of the session has been used, it gets a new pair, and the pair of
-    the lost answer stops working. (Okta and Auth0 allow the same grace.)"""
+    refresh and sends the same token again; within `refresh_retry` of its first use, while
+    no newer refresh token of the session has been used, it gets a new pair, and the pair
+    of the lost answer stops working. That pair's refresh token is recorded as used at the
+    same moment, so the grace ends for all of them together and any of them seen after it
+    ends the session. (Okta and Auth0 allow the same grace.)"""
     lifetimes = lifetimes or TokenLifetimes()
     digest = hash_token(secret_key, refresh_token)
     record = db.scalars(
@@ -111,21 +113,21 @@ def rotate_refresh_token(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
-    retry = record is None
+    used_at = now
     if record is None:
-        record = _retried_session(db, digest, now, lifetimes.refresh_retry)
+        record, used_at = _retried_session(db, digest, now, lifetimes.refresh_retry)
     user = db.get_one(User, record.user_id)
     if record.revoked_at is not None or record.refresh_expires_at <= now or not user.active:
         raise Unauthorized(REFRESH_REFUSED)
-    if not retry:  # a retry's token was recorded at its first use
-        db.add(
-            UsedRefreshToken(
-                organization_id=record.organization_id,
-                token_hash=digest,
-                session_id=record.id,
-                used_at=now,
-            )
+    # The token sent, or on a retry the one of the pair it replaces.
+    db.add(
+        UsedRefreshToken(
+            organization_id=record.organization_id,
+            token_hash=record.refresh_token_hash,
+            session_id=record.id,
+            used_at=used_at,
         )
+    )
     access, refresh = new_token(), new_token()
     record.access_token_hash = hash_token(secret_key, access)
     record.access_expires_at = now + lifetimes.access
@@ -136,9 +138,12 @@ def rotate_refresh_token(
     return _pair(access, refresh, record.id, lifetimes), user
 
 
-def _retried_session(db: Session, digest: str, now: datetime, grace: timedelta) -> AuthSession:
-    """The session a used refresh token may still refresh as a retry; otherwise the
-    session ends (when the token was one of its used ones) and the refresh is refused."""
+def _retried_session(
+    db: Session, digest: str, now: datetime, grace: timedelta
+) -> tuple[AuthSession, datetime]:
+    """The session a used refresh token may still refresh as a retry, and when the token
+    was first used; otherwise the session ends (when the token was one of its used ones)
+    and the refresh is refused."""
     used = db.execute(
         select(UsedRefreshToken.session_id, UsedRefreshToken.used_at).where(
             UsedRefreshToken.token_hash == digest
@@ -161,7 +166,7 @@ def _retried_session(db: Session, digest: str, now: datetime, grace: timedelta) 
         .limit(1)
     )
     if now - used.used_at <= grace and newer_used is None:
-        return record
+        return record, used.used_at
     revoke_session(db, used.session_id, now=now, reason="refresh token reused")
     db.commit()
     raise Unauthorized(REFRESH_REFUSED)

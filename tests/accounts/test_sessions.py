@@ -125,15 +125,33 @@ def test_a_refresh_retried_after_a_lost_answer_gets_a_new_pair(
         assert (retried.status_code, retried_again.status_code) == (200, 200)
         final = retried_again.json
         assert len({lost["access_token"], retried.json["access_token"], final["access_token"]}) == 3
-        # Only the newest pair works; the others' refresh tokens are unknown, not leaked.
+        # Only the newest pair works.
         assert me(client, lost["access_token"]) == 401
         assert me(client, retried.json["access_token"]) == 401
-        assert refresh(client, lost["refresh_token"]).status_code == 401
         assert me(client, final["access_token"]) == 200
         [record] = sessions_of(db, technician)
         assert record.revoked_at is None
-        # Once the phone uses its new refresh token, the old one is a leak again.
-        newest = refresh(client, final["refresh_token"]).json
+
+        # The replaced pairs' refresh tokens count as used: after the grace of the first
+        # use, one of them coming back (a thief's copy) ends the session.
+        clock.shift(timedelta(seconds=11))
+        assert refresh(client, lost["refresh_token"]).status_code == 401
+        [record] = sessions_of(db, technician)
+        assert record.revoked_reason == "refresh token reused"
+        assert me(client, final["access_token"]) == 401
+
+
+def test_after_a_newer_refresh_token_is_used_a_retry_is_a_leak(
+    client: ApiClient, db: Session, technician: User
+) -> None:
+    with time_machine.travel(START, tick=False) as clock:
+        first = log_in(client, db, technician)
+        refresh(client, first["refresh_token"])  # lost
+        clock.shift(timedelta(seconds=5))
+        retried = refresh(client, first["refresh_token"]).json
+        clock.shift(timedelta(seconds=5))
+        newest = refresh(client, retried["refresh_token"]).json  # the phone goes on
+
         assert refresh(client, first["refresh_token"]).status_code == 401
         assert me(client, newest["access_token"]) == 401
 

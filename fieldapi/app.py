@@ -51,7 +51,7 @@ def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> F
 
     url = resolve_database_url(app.config["DATABASE_URL"])
     if engine is None:
-        limits = server_limits(int(app.config["DATABASE_STATEMENT_TIMEOUT_MS"]))
+        limits = server_limits(url, int(app.config["DATABASE_STATEMENT_TIMEOUT_MS"]))
         engine = make_engine(url, echo=app.config["SQL_ECHO"], connect_args=limits)
     Database(engine).init_app(app)
 

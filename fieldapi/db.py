@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -80,15 +80,18 @@ def make_engine(url: str, **options: Any) -> Engine:
     return engine
 
 
-def server_limits(statement_timeout_ms: int) -> dict[str, Any]:
-    """`connect_args` giving every connection of a pool its server-side statement timeout.
+def server_limits(url: str, statement_timeout_ms: int) -> dict[str, Any]:
+    """`connect_args` giving every connection of a pool its server-side statement timeout,
+    added to the `options` the URL may carry (connect_args would replace them).
 
-    The API's limit is below gunicorn's 30 s worker timeout, so a runaway query or a long
-    lock wait is ended by PostgreSQL with an answer (503), not by gunicorn killing the worker
-    while the query runs on in the database."""
+    Each API statement is limited below gunicorn's 30 s worker timeout, so a runaway query
+    or a long lock wait is ended by PostgreSQL with an answer (503), not by gunicorn
+    killing the worker while the query runs on in the database."""
     if statement_timeout_ms <= 0:
         return {}
-    return {"options": f"-c statement_timeout={statement_timeout_ms}"}
+    given = make_url(normalize_database_url(url)).query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    return {"options": f"{given} -c statement_timeout={statement_timeout_ms}".strip()}
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float) -> None:

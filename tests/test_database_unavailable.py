@@ -55,13 +55,19 @@ def test_a_statement_past_the_timeout_is_a_503_and_changes_nothing(
     assert as_dana.patch(f"/v1/team/{lee.id}", json={"name": "Lee C."}).status_code == 200
 
 
-def test_the_timeout_is_set_on_the_api_pool_s_connections(app_with_own_engine: Any) -> None:
+def test_the_timeout_is_set_on_the_api_pool_s_connections(
+    app_with_own_engine: Any, database_url: str
+) -> None:
     untimed = app_with_own_engine(DATABASE_STATEMENT_TIMEOUT_MS=0)
     with database(untimed).engine.connect() as connection:
         assert connection.execute(text("SHOW statement_timeout")).scalar_one() == "0"
-    timed = app_with_own_engine(DATABASE_STATEMENT_TIMEOUT_MS=1500)
+    # Options the URL carries are kept beside it.
+    separator = "&" if "?" in database_url else "?"
+    with_options = f"{database_url}{separator}options=-c%20work_mem%3D5MB"
+    timed = app_with_own_engine(DATABASE_STATEMENT_TIMEOUT_MS=1500, DATABASE_URL=with_options)
     with database(timed).engine.connect() as connection:
         assert connection.execute(text("SHOW statement_timeout")).scalar_one() == "1500ms"
+        assert connection.execute(text("SHOW work_mem")).scalar_one() == "5MB"
 
 
 @pytest.mark.parametrize(

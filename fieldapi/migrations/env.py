@@ -1,17 +1,38 @@
+import time
+from typing import Any
+
 from alembic import context
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import pool
+from sqlalchemy import Connection, pool
 
 from fieldapi.db import make_engine
 from fieldapi.migrations.env_support import include_object
 from fieldapi.models import Base
 
 config = context.config
+MIGRATION_LOCK = 727274
+
+
+def take_turns(connection: Connection) -> None:
+    """Two processes migrating at once (serve + worker) take turns, under a session-level
+    lock that holds across a migration's autocommit block. It is tried, not waited for:
+    a backend waiting on it would be a transaction that CREATE INDEX CONCURRENTLY in the
+    other process waits for in turn (a deadlock)."""
+    driver: Any = connection.connection.driver_connection
+    driver.autocommit = True
+    try:
+        while not driver.execute("SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK,)).fetchone()[
+            0
+        ]:
+            time.sleep(0.2)
+    finally:
+        driver.autocommit = False
 
 
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
     with engine.connect() as connection:
+        take_turns(connection)
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
@@ -21,9 +42,8 @@ def run_migrations_online() -> None:
             transaction_per_migration=True,
         )
         with context.begin_transaction():
-            # Two processes migrating at once (serve + worker) take turns.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
             context.run_migrations()
+        # The lock ends with the connection (NullPool closes it).
     engine.dispose()
 
 

@@ -1,0 +1,77 @@
+"""Migrations on a database of their own: two processes at once, down and up again."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from fieldapi.db import normalize_database_url
+from fieldapi.migrations import alembic_config, head_revisions, upgrade
+
+
+@pytest.fixture
+def scratch_database_url(engine: Engine, database_url: str) -> Iterator[str]:
+    name = f"fieldapi_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(
+        make_url(normalize_database_url(database_url)), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_database_url(database_url)).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def index_is_valid(url: str, name: str) -> bool | None:
+    probe = create_engine(url)
+    try:
+        with probe.connect() as conn:
+            valid: bool | None = conn.execute(
+                text(
+                    "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "WHERE c.relname = :name"
+                ),
+                {"name": name},
+            ).scalar_one_or_none()
+            return valid
+    finally:
+        probe.dispose()
+
+
+def test_two_processes_migrating_at_once_take_turns(scratch_database_url: str) -> None:
+    migrate = [
+        sys.executable,
+        "-c",
+        "import sys; from fieldapi.migrations import upgrade; upgrade(sys.argv[1])",
+        scratch_database_url,
+    ]
+    both = [subprocess.Popen(migrate, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(process.communicate(timeout=120)[1], process.returncode) for process in both]
+
+    assert [code for _, code in results] == [0, 0], [err for err, _ in results]
+    probe = create_engine(scratch_database_url)
+    with probe.connect() as conn:
+        versions = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    probe.dispose()
+    assert versions == head_revisions()
+    assert index_is_valid(scratch_database_url, "ix_messages_queued_at") is True
+
+
+def test_the_concurrent_index_goes_down_and_up_again(scratch_database_url: str) -> None:
+    upgrade(scratch_database_url)
+    config = alembic_config(scratch_database_url)
+
+    command.downgrade(config, "0007_lookup_indexes")
+    assert index_is_valid(scratch_database_url, "ix_messages_queued_at") is None
+    command.upgrade(config, "heads")
+    assert index_is_valid(scratch_database_url, "ix_messages_queued_at") is True

@@ -11,11 +11,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Forbidden
-from fieldapi.jobs.models import Appointment, Job
+from fieldapi.jobs.models import ActivityEvent, Appointment, Job
 
 
 def is_manager(principal: Principal) -> bool:
@@ -54,6 +54,19 @@ def visible_appointments(
     if is_manager(principal):
         return cast(ColumnElement[bool], in_org)
     return and_(in_org, appointment.technician_id == principal.user_id)
+
+
+def visible_activity(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause for activity entries: a technician sees a job's own entries and
+    those of their visits, not another technician's."""
+    in_org = ActivityEvent.organization_id == principal.organization_id
+    if is_manager(principal):
+        return in_org
+    theirs = select(Appointment.id).where(Appointment.technician_id == principal.user_id)
+    return and_(
+        in_org,
+        or_(ActivityEvent.appointment_id.is_(None), ActivityEvent.appointment_id.in_(theirs)),
+    )
 
 
 def shown_appointments(principal: Principal, rows: Iterable[Appointment]) -> list[Appointment]:

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import User
-from fieldapi.accounts.policy import shown_appointments, visible_appointments, visible_jobs
+from fieldapi.accounts.policy import (
+    shown_appointments,
+    visible_activity,
+    visible_appointments,
+    visible_jobs,
+)
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
 from fieldapi.jobs.customers import site_lat_lon
@@ -234,15 +239,12 @@ def list_activity(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Page[dict[str, Any]]:
-    """The job's activity log, oldest first."""
+    """The job's activity log, oldest first (a technician: without others' visits)."""
     if db.scalar(select(Job.id).where(Job.id == job_id, visible_jobs(principal))) is None:
         raise NotFound("No such job.")
     page = paginate(
         db,
-        select(ActivityEvent).where(
-            ActivityEvent.organization_id == principal.organization_id,
-            ActivityEvent.job_id == job_id,
-        ),
+        select(ActivityEvent).where(ActivityEvent.job_id == job_id, visible_activity(principal)),
         keys=(ActivityEvent.at, ActivityEvent.id),
         key_of=lambda event: (event.at, event.id),
         limit=limit,

@@ -86,3 +86,27 @@ def test_another_technician_s_visit_does_not_exist_for_a_technician(
     assert all(code in (403, 404) for code in codes[theirs])
     assert table_counts(db) == before
     assert dispatcher_client.get(f"/v1/appointments/{theirs}").status_code == 200
+
+
+def test_a_technician_reads_the_job_s_activity_without_another_s_visit(
+    shared_job: tuple[Job, str, str],
+    tech_client: ApiClient,
+    login_as: Callable[[User], ApiClient],
+    other_tech: User,
+    dispatcher_client: ApiClient,
+) -> None:
+    job, mine, theirs = shared_job
+    other_client = login_as(other_tech)
+    on_the_way = other_client.post(f"/v1/appointments/{theirs}/actions/on-my-way", json={})
+    assert on_the_way.status_code == 200, on_the_way.json
+    edited = dispatcher_client.patch(f"/v1/jobs/{job.id}", json={"title": "Furnace and vents"})
+    assert edited.status_code == 200, edited.json
+
+    def visits_in_log(client: ApiClient) -> set[str | None]:
+        entries = client.get(f"/v1/jobs/{job.id}/activity?limit=100").json["items"]
+        return {entry["appointment_id"] for entry in entries}
+
+    # None: the job's own entries (the edit), which both technicians see.
+    assert visits_in_log(dispatcher_client) == {None, mine, theirs}
+    assert visits_in_log(other_client) == {None, theirs}
+    assert visits_in_log(tech_client) == {None, mine}

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import ROLES, Organization, User
+from fieldapi.accounts.models import ROLES, AuthSession, Organization, User
 from fieldapi.accounts.numbers import read_phone
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
@@ -70,6 +70,7 @@ def add_member(
     e164 = read_phone(
         phone, default_region=invite.default_region, allowed_regions=invite.allowed_regions
     )
+    _lock_team(db, principal)
     if db.scalar(select(User.id).where(User.phone == e164)) is not None:
         raise Conflict(PHONE_TAKEN, errors={"phone": [PHONE_TAKEN]})
     organization = db.get_one(Organization, principal.organization_id)
@@ -140,14 +141,19 @@ def update_member(
 def _lock_team(db: Session, principal: Principal) -> None:
     """One team change at a time per organization, so two dispatchers demoting each other at
     once cannot leave it without one. The caller is checked again under the lock: a change
-    that committed while this request waited may have demoted or deactivated them."""
+    that committed while this request waited may have demoted or deactivated them, or
+    ended their session."""
     db.execute(
         select(Organization.id)
         .where(Organization.id == principal.organization_id)
         .with_for_update()
     )
-    caller = db.execute(select(User.active, User.role).where(User.id == principal.user_id)).one()
-    if not caller.active:
+    caller = db.execute(
+        select(User.active, User.role, AuthSession.revoked_at)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(User.id == principal.user_id, AuthSession.id == principal.session_id)
+    ).one()
+    if not caller.active or caller.revoked_at is not None:
         raise Unauthorized(ACCESS_REFUSED)
     if caller.role not in DISPATCHING_ROLES:
         raise Forbidden("Only dispatchers can change team members.")

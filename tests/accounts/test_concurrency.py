@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from fieldapi.accounts.models import AuthSession, User
 from fieldapi.accounts.organizations import create_organization
-from fieldapi.accounts.sessions import TokenPair, open_session
+from fieldapi.accounts.sessions import TokenPair, open_session, revoke_user_sessions
 from fieldapi.db import utcnow
 from fieldapi.messaging.models import Message
 from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
@@ -112,11 +112,15 @@ def wait_until_a_request_waits_for_a_lock(engine: Engine) -> None:
 
 @pytest.mark.parametrize(
     ("change_to_caller", "expected"),
-    [({"role": "technician"}, 403), ({"active": False}, 401)],
-    ids=["demoted", "deactivated"],
+    [
+        ("demoted", 403),
+        ("deactivated", 401),
+        ("deactivated and reactivated", 401),  # their session stays ended
+    ],
 )
+@pytest.mark.parametrize("team_change", ["rename", "add"])
 def test_a_dispatcher_changed_while_their_team_change_waits_is_refused(
-    app: Flask, committed: Session, change_to_caller: dict[str, Any], expected: int
+    app: Flask, committed: Session, change_to_caller: str, expected: int, team_change: str
 ) -> None:
     dana, lee = team_of_two(committed)
     as_lee = ApiClient(app.test_client(), session_for(committed, lee).access_token)
@@ -124,27 +128,40 @@ def test_a_dispatcher_changed_while_their_team_change_waits_is_refused(
     assert isinstance(engine, Engine)
     codes: list[int] = []
 
+    def change() -> int:
+        if team_change == "rename":
+            return as_lee.patch(f"/v1/team/{dana.id}", json={"name": "Dana R."}).status_code
+        member = {"name": "Lee's other phone", "phone": unique_phone(), "role": "dispatcher"}
+        return as_lee.post("/v1/team", json=member).status_code
+
     with engine.connect() as holder:
         # Hold the organization's team lock, as a concurrent team change would.
         holder.execute(
             text("SELECT id FROM organizations WHERE id = :id FOR UPDATE"),
             {"id": dana.organization_id},
         )
-        rename = threading.Thread(
-            target=lambda: codes.append(
-                as_lee.patch(f"/v1/team/{dana.id}", json={"name": "Dana R."}).status_code
-            )
-        )
-        rename.start()
+        waiting = threading.Thread(target=lambda: codes.append(change()))
+        waiting.start()
         wait_until_a_request_waits_for_a_lock(engine)
         # Lee authenticated before this commit; it lands while his request waits.
-        holder.execute(update(User).where(User.id == lee.id).values(**change_to_caller))
+        if change_to_caller == "demoted":
+            holder.execute(update(User).where(User.id == lee.id).values(role="technician"))
+        else:
+            holder.execute(update(User).where(User.id == lee.id).values(active=False))
+            revoke_user_sessions(holder_session(holder), lee.id, now=utcnow(), reason="test")
+            if change_to_caller == "deactivated and reactivated":
+                holder.execute(update(User).where(User.id == lee.id).values(active=True))
         holder.commit()
-        rename.join(timeout=30)
+        waiting.join(timeout=30)
 
     assert codes == [expected]
     committed.expire_all()
     assert committed.get_one(User, dana.id).name == "Dana Reyes"
+    assert committed.scalar(select(func.count()).select_from(User)) == 2
+
+
+def holder_session(connection: Any) -> Session:
+    return Session(bind=connection, join_transaction_mode="create_savepoint")
 
 
 def test_a_refresh_token_raced_by_two_clients_leaves_one_working_pair(

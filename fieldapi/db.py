@@ -124,7 +124,9 @@ class WriteInReadOnlyRequest(RuntimeError):
 
 
 def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Sessions that refuse to write: a flush, or an INSERT, UPDATE or DELETE through them."""
+    """Sessions that refuse to write: a flush, or an insert(), update() or delete() run
+    through them. A textual statement, or one run on `session.connection()`, is not
+    inspected (a read-only transaction would cost the round trip autocommit saves)."""
 
     @event.listens_for(sessions, "before_flush")
     def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:

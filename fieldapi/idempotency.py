@@ -8,13 +8,17 @@ caller (organization + user + key) and are remembered for IDEMPOTENCY_TTL second
 - the same key again with the same request (method, path, body) gets that stored answer
   back, with `Idempotent-Replayed: true`, and changes nothing;
 - the same key with a different request is a 422;
-- while the first request still runs, a second one with its key is a 409 (`Retry-After`).
+- a second request with the key while the first still runs waits on the key's row lock,
+  then gets the first's answer (or runs, when the first failed);
+- a key whose change committed without an answer being stored (409 with `Retry-After`
+  while that may still come, then, after ANSWER_LOST, a 409 saying the answer was lost).
 
 The key is claimed with an INSERT in the request's own transaction, before the view runs:
 the service's single commit stores the claim together with the change, so a change never
-commits without its key, and a concurrent retry waits on the key's row lock meanwhile. The
-answer is written into the claimed row right after. A request that fails (4xx, 5xx) leaves
-no key behind: nothing changed, so running it again is safe.
+commits without its key. The answer is written into the claimed row right after. A request
+that fails (4xx, 5xx) before its commit leaves no key behind: nothing changed, so running
+it again is safe. One that fails after it (the database gone between the two commits)
+leaves the key without an answer.
 
 Put the decorator right under the route decorator, so it sees the finished response.
 """

@@ -64,21 +64,23 @@ _OUTBOX = text(
 # The outcomes of the latest texts that left the outbox, newest first (ix_messages_queued_at).
 _LATEST_OUTCOMES = text(
     """
-    SELECT status, error_code, error_message FROM messages
+    SELECT status, to_phone, error_code, error_message FROM messages
     WHERE queued_at > :since AND status IN ('sent', 'delivered', 'undelivered', 'read', 'failed')
     ORDER BY queued_at DESC LIMIT :latest
     """
 )
 LATEST_TEXTS = 50
-# Most of the latest texts failing is the deployment's problem (credentials, account,
-# sender), not the customers': passcodes stop reaching anyone.
+# Most of the latest texts failing, to many numbers, is the deployment's problem
+# (credentials, account, sender), not the customers': passcodes stop reaching anyone. One
+# customer's landline failing five times is not.
 FAILING_SHARE = 0.5
-FAILING_AT_LEAST = 5
+FAILING_NUMBERS_AT_LEAST = 5
 
 
 def check_outbox(db: Session, now: datetime, *, overdue_after: timedelta) -> Check:
     """Fails when a text has been due (or its sender's lease lapsed) for `overdue_after`:
-    no worker is sending; or when most of the latest texts failed: Twilio refuses them."""
+    no worker is sending; or when at least half of the latest texts failed, to at least 5
+    numbers: Twilio refuses them."""
     row = db.execute(_OUTBOX, {"now": now}).one()
     waits = [now - moment for moment in (row.oldest_due, row.oldest_lapsed_lease) if moment]
     longest = max(waits, default=timedelta(0))
@@ -94,7 +96,10 @@ def check_outbox(db: Session, now: datetime, *, overdue_after: timedelta) -> Che
             f"a text has waited {_duration(longest)} past its time: is `fieldapi worker` "
             f"running? ({summary})",
         )
-    if len(failed) >= FAILING_AT_LEAST and len(failed) >= FAILING_SHARE * len(latest):
+    failing_numbers = {outcome.to_phone for outcome in failed}
+    if len(failing_numbers) >= FAILING_NUMBERS_AT_LEAST and len(failed) >= FAILING_SHARE * len(
+        latest
+    ):
         newest = failed[0]
         return Check(
             "outbox",

@@ -22,11 +22,11 @@ from tests.test_cli import run_cli
 FIVE_MINUTES = timedelta(minutes=5)
 
 
-def queue_text(db: Session, organization: Organization) -> Message:
+def queue_text(db: Session, organization: Organization, to: str | None = None) -> Message:
     message = queue_message(
         db,
         organization_id=organization.id,
-        to=unique_phone(),
+        to=to or unique_phone(),
         body="Sam is on the way.",
         purpose="on_my_way",
         allowed_regions=("US",),
@@ -85,11 +85,16 @@ def test_a_lapsed_send_lease_fails_the_outbox(
 
 
 def finished_texts(
-    db: Session, organization: Organization, statuses: list[str], *, start: datetime
+    db: Session,
+    organization: Organization,
+    statuses: list[str],
+    *,
+    start: datetime,
+    to: str | None = None,
 ) -> None:
     """Texts that left the outbox, queued a second apart from `start` (the last is newest)."""
     for n, status in enumerate(statuses):
-        message = queue_text(db, organization)
+        message = queue_text(db, organization, to=to)
         message.status, message.queued_at = status, start + timedelta(seconds=n)
         if status == "failed":
             message.error_code, message.error_message = 20003 + n, f"Authenticate ({n})"
@@ -156,7 +161,8 @@ def test_the_command_exits_1_and_names_what_failed(database_url: str, committed:
     ensure_partitions(committed, utcnow(), retention_days=60)
     committed.commit()
 
-    healthy = run_cli(database_url, "status")
+    # As a monitoring host runs it: production, with none of the service's secrets.
+    healthy = run_cli(database_url, "status", FIELDAPI_ENV="production")
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert [line.split()[:2] for line in healthy.stdout.splitlines()] == [
         ["ok", "schema"],
@@ -179,3 +185,15 @@ def test_the_command_exits_1_and_names_what_failed(database_url: str, committed:
         "partitions": True,
     }
     assert stalled.stderr.strip() == "fieldapi status: 1 check(s) failed: outbox"
+
+
+def test_one_customer_s_number_failing_again_and_again_is_not_the_deployment(
+    db: Session, make_org: Callable[..., Organization]
+) -> None:
+    now = utcnow()
+    landline = unique_phone()
+    finished_texts(db, make_org(), ["failed"] * 8, start=now - timedelta(minutes=30), to=landline)
+
+    check = check_outbox(db, now, overdue_after=FIVE_MINUTES)
+    assert check.ok
+    assert check.detail.startswith("0 queued, 8 of the latest 8 texts failed")

@@ -155,19 +155,20 @@ def drive_demo(args: argparse.Namespace) -> None:
 def cmd_status(args: argparse.Namespace) -> None:
     from datetime import timedelta
 
-    from fieldapi.config import load_config
     from fieldapi.db import utcnow
+    from fieldapi.locations.maintenance import setting
     from fieldapi.status import deployment_status
 
     if args.overdue_minutes <= 0:
         raise CommandError("--overdue-minutes must be positive")
-    config = load_config()
+    # Only what the checks read: a monitoring host needs no Twilio or signing secrets.
+    retention_days = int(setting("LOCATION_RETENTION_DAYS"))
     with _session() as db:
         checks = deployment_status(
             db,
             utcnow(),
             overdue_after=timedelta(minutes=args.overdue_minutes),
-            retention_days=int(config["LOCATION_RETENTION_DAYS"]),
+            retention_days=retention_days,
         )
     if args.json:
         print(json.dumps([check.as_dict() for check in checks], indent=2))

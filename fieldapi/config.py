@@ -88,7 +88,7 @@ def check_production(config: Mapping[str, Any], env: Mapping[str, str]) -> None:
     """Refuse the defaults that only make sense on a laptop: with them the service would
     start, log passcodes instead of texting them, and refuse every Twilio webhook."""
     missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not config[name]]
-    if "PUBLIC_BASE_URL" not in env:  # its default, 127.0.0.1, is never Twilio's address
+    if not env.get("PUBLIC_BASE_URL", "").strip():  # the default is never Twilio's way back
         missing.append("PUBLIC_BASE_URL")
     if missing:
         raise SettingError(f"production settings need {', '.join(missing)}")

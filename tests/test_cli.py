@@ -15,8 +15,9 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.jobs.models import CompleteReason
 
 
-def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(database_url: str, *args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, DATABASE_URL=database_url, FIELDAPI_ENV="test", SECRET_KEY="x")
+    env.update(env_vars)
     return subprocess.run(
         [sys.executable, "-m", "fieldapi.cli", *args],
         capture_output=True,

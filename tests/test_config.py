@@ -34,6 +34,7 @@ def test_production_starts_with_its_settings() -> None:
     ("change", "named"),
     [
         ({"PUBLIC_BASE_URL": None}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": " "}, "PUBLIC_BASE_URL"),
         ({"SMS_TRANSPORT": None}, "SMS_TRANSPORT=console"),
         ({"SMS_TRANSPORT": "console"}, "SMS_TRANSPORT=console"),
         ({"TWILIO_AUTH_TOKEN": ""}, "TWILIO_AUTH_TOKEN"),

@@ -70,7 +70,7 @@ def add_member(
     e164 = read_phone(
         phone, default_region=invite.default_region, allowed_regions=invite.allowed_regions
     )
-    _lock_team(db, principal)
+    lock_team(db, principal)
     if db.scalar(select(User.id).where(User.phone == e164)) is not None:
         raise Conflict(PHONE_TAKEN, errors={"phone": [PHONE_TAKEN]})
     organization = db.get_one(Organization, principal.organization_id)
@@ -115,7 +115,7 @@ def update_member(
     the member in the same transaction; reactivating lets them log in again (old tokens stay
     dead). The last active dispatcher of an organization stays one (409)."""
     require_manager(principal, "change team members")
-    _lock_team(db, principal)
+    lock_team(db, principal)
     user = db.scalars(
         select(User)
         .where(User.id == user_id, User.organization_id == principal.organization_id)
@@ -138,15 +138,18 @@ def update_member(
     return user
 
 
-def _lock_team(db: Session, principal: Principal) -> None:
+def lock_team(db: Session, principal: Principal) -> None:
     """One team change at a time per organization, so two dispatchers demoting each other at
     once cannot leave it without one. The caller is checked again under the lock: a change
     that committed while this request waited may have demoted or deactivated them, or
     ended their session."""
+    # FOR NO KEY UPDATE: team changes take turns, but inserts that reference the
+    # organization (pings, jobs, texts, idempotency keys) take FOR KEY SHARE on its row for
+    # their foreign key, which FOR UPDATE would block (and deadlock with).
     db.execute(
         select(Organization.id)
         .where(Organization.id == principal.organization_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     caller = db.execute(
         select(User.active, User.role, AuthSession.revoked_at)

@@ -16,7 +16,9 @@ from werkzeug.test import TestResponse
 
 from fieldapi.accounts.models import AuthSession, User
 from fieldapi.accounts.organizations import create_organization
+from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.sessions import TokenPair, open_session, revoke_user_sessions
+from fieldapi.accounts.team import lock_team
 from fieldapi.db import utcnow
 from fieldapi.messaging.models import Message
 from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
@@ -203,3 +205,27 @@ def test_parallel_passcode_requests_for_one_number_send_one_text(
         select(func.count()).select_from(Message).where(Message.to_phone == dana.phone)
     )
     assert texts == 1
+
+
+def test_the_team_lock_does_not_hold_up_inserts_that_reference_the_organization(
+    committed: Session,
+) -> None:
+    dana, _lee = team_of_two(committed)
+    pair = session_for(committed, dana)
+    principal = Principal(dana.id, dana.organization_id, pair.session_id, dana.name, dana.role)
+    engine = committed.get_bind()
+    assert isinstance(engine, Engine)
+
+    with engine.connect() as holder, engine.connect() as other:
+        lock_team(holder_session(holder), principal)  # a team change in progress
+        other.execute(text("SET lock_timeout = '2s'"))
+        # Its foreign key takes FOR KEY SHARE on the organization's row.
+        other.execute(
+            text(
+                "INSERT INTO customers (id, organization_id, name, timezone, created_at, "
+                "updated_at) VALUES (gen_random_uuid(), :org, 'Walk-in', 'UTC', now(), now())"
+            ),
+            {"org": dana.organization_id},
+        )
+        other.rollback()
+        holder.rollback()

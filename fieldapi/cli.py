@@ -163,6 +163,8 @@ def cmd_status(args: argparse.Namespace) -> None:
         raise CommandError("--overdue-minutes must be positive")
     # Only what the checks read: a monitoring host needs no Twilio or signing secrets.
     retention_days = int(setting("LOCATION_RETENTION_DAYS"))
+    if os.environ.get("FIELDAPI_ENV") == "production" and not os.environ.get("DATABASE_URL"):
+        raise CommandError("production settings need DATABASE_URL")
     with _session() as db:
         checks = deployment_status(
             db,

@@ -70,17 +70,18 @@ _LATEST_OUTCOMES = text(
     """
 )
 LATEST_TEXTS = 50
-# Most of the latest texts failing, to many numbers, is the deployment's problem
+# Most of the latest texts failing, to several numbers, is the deployment's problem
 # (credentials, account, sender), not the customers': passcodes stop reaching anyone. One
-# customer's landline failing five times is not.
+# customer's landline failing five times is not; a new team's first four texts are enough.
 FAILING_SHARE = 0.5
-FAILING_NUMBERS_AT_LEAST = 5
+FAILING_NUMBERS = 5
+FAILING_NUMBERS_AT_LEAST = 2
 
 
 def check_outbox(db: Session, now: datetime, *, overdue_after: timedelta) -> Check:
     """Fails when a text has been due (or its sender's lease lapsed) for `overdue_after`:
-    no worker is sending; or when at least half of the latest texts failed, to at least 5
-    numbers: Twilio refuses them."""
+    no worker is sending; or when at least half of the latest texts failed, to 5 numbers (or
+    every number texted, when fewer, but at least 2): Twilio refuses them."""
     row = db.execute(_OUTBOX, {"now": now}).one()
     waits = [now - moment for moment in (row.oldest_due, row.oldest_lapsed_lease) if moment]
     longest = max(waits, default=timedelta(0))
@@ -97,9 +98,9 @@ def check_outbox(db: Session, now: datetime, *, overdue_after: timedelta) -> Che
             f"running? ({summary})",
         )
     failing_numbers = {outcome.to_phone for outcome in failed}
-    if len(failing_numbers) >= FAILING_NUMBERS_AT_LEAST and len(failed) >= FAILING_SHARE * len(
-        latest
-    ):
+    numbers = {outcome.to_phone for outcome in latest}
+    enough = max(FAILING_NUMBERS_AT_LEAST, min(FAILING_NUMBERS, len(numbers)))
+    if len(failing_numbers) >= enough and len(failed) >= FAILING_SHARE * len(latest):
         newest = failed[0]
         return Check(
             "outbox",

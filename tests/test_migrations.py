@@ -75,3 +75,18 @@ def test_the_concurrent_index_goes_down_and_up_again(scratch_database_url: str) 
     assert index_is_valid(scratch_database_url, "ix_messages_queued_at") is None
     command.upgrade(config, "heads")
     assert index_is_valid(scratch_database_url, "ix_messages_queued_at") is True
+
+
+def test_migrations_run_without_the_database_s_statement_timeout(
+    scratch_database_url: str,
+) -> None:
+    # As set on the role or database behind PgBouncer (see DATABASE_STATEMENT_TIMEOUT_MS).
+    name = make_url(scratch_database_url).database
+    admin = create_engine(scratch_database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"ALTER DATABASE \"{name}\" SET statement_timeout = '1ms'"))
+    admin.dispose()
+
+    upgrade(scratch_database_url)
+
+    assert index_is_valid(scratch_database_url, "ix_messages_queued_at") is True

@@ -197,3 +197,18 @@ def test_one_customer_s_number_failing_again_and_again_is_not_the_deployment(
     check = check_outbox(db, now, overdue_after=FIVE_MINUTES)
     assert check.ok
     assert check.detail.startswith("0 queued, 8 of the latest 8 texts failed")
+
+
+def test_a_new_team_whose_first_texts_all_fail_fails_the_outbox(
+    db: Session, make_org: Callable[..., Organization]
+) -> None:
+    now = utcnow()
+    organization = make_org()
+    for n in range(4):  # the owner's passcode and three invites, to four numbers
+        finished_texts(
+            db, organization, ["failed"], start=now - timedelta(minutes=10 - n), to=unique_phone()
+        )
+
+    check = check_outbox(db, now, overdue_after=FIVE_MINUTES)
+    assert not check.ok
+    assert check.detail.startswith("0 queued, 4 of the latest 4 texts failed")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import User
 from fieldapi.accounts.policy import (
+    is_manager,
     shown_appointments,
     visible_activity,
     visible_appointments,
@@ -250,7 +251,26 @@ def list_activity(
         limit=limit,
         cursor=cursor,
     )
-    return Page([activity_view(event) for event in page.items], page.next_cursor)
+    views = [activity_view(event) for event in page.items]
+    if not is_manager(principal):  # a whole-job entry lists every visit it moved: only theirs
+        theirs = {
+            str(visit_id)
+            for visit_id in db.scalars(
+                select(Appointment.id).where(
+                    Appointment.job_id == job_id, visible_appointments(principal)
+                )
+            )
+        }
+        for view in views:
+            view["details"] = _only_visits(view["details"], theirs)
+    return Page(views, page.next_cursor)
+
+
+def _only_visits(details: dict[str, Any], visits: set[str]) -> dict[str, Any]:
+    return {
+        key: [v for v in value if str(v) in visits] if key.endswith("_appointment_ids") else value
+        for key, value in details.items()
+    }
 
 
 def activity_view(event: ActivityEvent) -> dict[str, Any]:

@@ -110,3 +110,20 @@ def test_a_technician_reads_the_job_s_activity_without_another_s_visit(
     assert visits_in_log(dispatcher_client) == {None, mine, theirs}
     assert visits_in_log(other_client) == {None, theirs}
     assert visits_in_log(tech_client) == {None, mine}
+
+
+def test_a_whole_job_entry_names_only_the_technician_s_own_visits(
+    shared_job: tuple[Job, str, str],
+    tech_client: ApiClient,
+    dispatcher_client: ApiClient,
+) -> None:
+    job, mine, theirs = shared_job
+    assert dispatcher_client.post(f"/v1/jobs/{job.id}/actions/cancel", json={}).status_code == 200
+
+    def canceled_visits(client: ApiClient) -> list[str]:
+        entries = client.get(f"/v1/jobs/{job.id}/activity?limit=100").json["items"]
+        [cancel] = [entry for entry in entries if entry["action"] == "cancel"]
+        return sorted(cancel["details"]["canceled_appointment_ids"])
+
+    assert canceled_visits(dispatcher_client) == sorted([mine, theirs])
+    assert canceled_visits(tech_client) == [mine]

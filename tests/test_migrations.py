@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -80,13 +82,28 @@ def test_the_concurrent_index_goes_down_and_up_again(scratch_database_url: str) 
 def test_migrations_run_without_the_database_s_statement_timeout(
     scratch_database_url: str,
 ) -> None:
+    config = alembic_config(scratch_database_url)
+    command.upgrade(config, "0007_lookup_indexes")
     # As set on the role or database behind PgBouncer (see DATABASE_STATEMENT_TIMEOUT_MS).
     name = make_url(scratch_database_url).database
     admin = create_engine(scratch_database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"ALTER DATABASE \"{name}\" SET statement_timeout = '1ms'"))
+        conn.execute(text(f"ALTER DATABASE \"{name}\" SET statement_timeout = '500ms'"))
     admin.dispose()
+    writer = create_engine(scratch_database_url)
+    try:
+        with writer.connect() as busy:
+            # A transaction writing to messages: the concurrent index build waits for it.
+            busy.execute(text("SET statement_timeout = 0"))
+            busy.execute(text("UPDATE messages SET body = body WHERE false"))
+            release = threading.Timer(1.5, busy.rollback)
+            release.start()
+            started = time.monotonic()
+            command.upgrade(config, "heads")
+            waited = time.monotonic() - started
+            release.join()
+    finally:
+        writer.dispose()
 
-    upgrade(scratch_database_url)
-
+    assert waited >= 1.0  # it outlasted the database's 500 ms statement timeout
     assert index_is_valid(scratch_database_url, "ix_messages_queued_at") is True

@@ -33,6 +33,11 @@ def shared_job(
     return job, mine, theirs
 
 
+@pytest.fixture
+def other_client(login_as: Callable[[User], ApiClient], other_tech: User) -> ApiClient:
+    return login_as(other_tech)
+
+
 def appointment_ids(answer: dict[str, object]) -> set[str]:
     appointments = answer["appointments"]
     assert isinstance(appointments, list)
@@ -42,12 +47,10 @@ def appointment_ids(answer: dict[str, object]) -> set[str]:
 def test_each_technician_sees_the_job_with_their_own_visits_only(
     shared_job: tuple[Job, str, str],
     tech_client: ApiClient,
-    login_as: Callable[[User], ApiClient],
-    other_tech: User,
+    other_client: ApiClient,
     dispatcher_client: ApiClient,
 ) -> None:
     job, mine, theirs = shared_job
-    other_client = login_as(other_tech)
 
     assert appointment_ids(tech_client.get(f"/v1/jobs/{job.id}").json) == {mine}
     assert appointment_ids(other_client.get(f"/v1/jobs/{job.id}").json) == {theirs}
@@ -91,12 +94,10 @@ def test_another_technician_s_visit_does_not_exist_for_a_technician(
 def test_a_technician_reads_the_job_s_activity_without_another_s_visit(
     shared_job: tuple[Job, str, str],
     tech_client: ApiClient,
-    login_as: Callable[[User], ApiClient],
-    other_tech: User,
+    other_client: ApiClient,
     dispatcher_client: ApiClient,
 ) -> None:
     job, mine, theirs = shared_job
-    other_client = login_as(other_tech)
     on_the_way = other_client.post(f"/v1/appointments/{theirs}/actions/on-my-way", json={})
     assert on_the_way.status_code == 200, on_the_way.json
     edited = dispatcher_client.patch(f"/v1/jobs/{job.id}", json={"title": "Furnace and vents"})

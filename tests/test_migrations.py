@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
 from fieldapi.db import normalize_database_url
 from fieldapi.migrations import alembic_config, head_revisions, upgrade
@@ -89,21 +89,44 @@ def test_migrations_run_without_the_database_s_statement_timeout(
     admin = create_engine(scratch_database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"ALTER DATABASE \"{name}\" SET statement_timeout = '500ms'"))
-    admin.dispose()
     writer = create_engine(scratch_database_url)
+    waited: list[float] = []
+    stop = threading.Event()
+
+    def release_after_the_build_waited(busy: Connection) -> None:
+        """Once the concurrent index build has waited past the 500 ms timeout, let it go."""
+        building = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = :name "
+            "AND query ILIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'"
+        )
+        first_seen, deadline = None, time.monotonic() + 60
+        with admin.connect() as watcher:
+            while time.monotonic() < deadline and not stop.is_set():
+                if watcher.execute(building, {"name": name}).scalar_one():
+                    first_seen = first_seen or time.monotonic()
+                    if time.monotonic() - first_seen >= 1.0:
+                        waited.append(time.monotonic() - first_seen)
+                        break
+                time.sleep(0.05)
+        if not stop.is_set():
+            busy.rollback()
+
     try:
         with writer.connect() as busy:
             # A transaction writing to messages: the concurrent index build waits for it.
             busy.execute(text("SET statement_timeout = 0"))
             busy.execute(text("UPDATE messages SET body = body WHERE false"))
-            release = threading.Timer(1.5, busy.rollback)
+            release = threading.Thread(target=release_after_the_build_waited, args=(busy,))
             release.start()
-            started = time.monotonic()
-            command.upgrade(config, "heads")
-            waited = time.monotonic() - started
-            release.join()
+            try:
+                command.upgrade(config, "heads")
+            finally:
+                if not waited:  # the upgrade ended without the build waiting: stop watching
+                    stop.set()
+                release.join(timeout=60)
     finally:
         writer.dispose()
+        admin.dispose()
 
-    assert waited >= 1.0  # it outlasted the database's 500 ms statement timeout
+    assert waited and waited[0] >= 1.0  # the build outlasted the database's timeout
     assert index_is_valid(scratch_database_url, "ix_messages_queued_at") is True

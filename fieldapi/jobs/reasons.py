@@ -75,7 +75,12 @@ def replace_reasons(
     checked = check_reasons(reasons)
     organization_id = principal.organization_id
     # Two dispatchers saving at once take turns instead of colliding on the primary key.
-    db.execute(select(Organization.id).where(Organization.id == organization_id).with_for_update())
+    # NO KEY UPDATE: inserts referencing the organization (pings, jobs) are not held up.
+    db.execute(
+        select(Organization.id)
+        .where(Organization.id == organization_id)
+        .with_for_update(key_share=True)
+    )
     db.execute(delete(CompleteReason).where(CompleteReason.organization_id == organization_id))
     db.add_all(
         CompleteReason(

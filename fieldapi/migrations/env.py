@@ -45,31 +45,22 @@ def take_turns(connection: Connection) -> None:
         driver.autocommit = False
 
 
-def release_turn(connection: Connection) -> None:
-    driver: Any = connection.connection.driver_connection
-    driver.rollback()
-    driver.autocommit = True
-    driver.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
-    driver.autocommit = False
-
-
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
     with engine.connect() as connection:
         take_turns(connection)
-        try:
-            context.configure(
-                connection=connection,
-                target_metadata=Base.metadata,
-                include_object=include_object,
-                process_revision_directives=alembic_helpers.writer,
-                render_item=alembic_helpers.render_item,
-                transaction_per_migration=True,
-            )
-            with context.begin_transaction():
-                context.run_migrations()
-        finally:
-            release_turn(connection)
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            include_object=include_object,
+            process_revision_directives=alembic_helpers.writer,
+            render_item=alembic_helpers.render_item,
+            transaction_per_migration=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    # The lock ends with its session: NullPool closes the connection, however we got here
+    # (an explicit unlock could fail on a broken connection and hide the real error).
     engine.dispose()
 
 

@@ -119,7 +119,8 @@ def paginate(
     descending: bool = False,
 ) -> Page[T]:
     """One page of `statement` (which selects one entity) ordered by `keys`, unique
-    together (end them with the id)."""
+    together (end them with the id); `limit` is held to 1..MAX_LIMIT."""
+    limit = max(1, min(limit, MAX_LIMIT))
     if cursor is not None:
         after = decode_cursor(cursor, len(keys))
         row_key, cursor_key = tuple_(*keys), tuple_(*after)

@@ -24,12 +24,15 @@ from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.passcodes import phone_key
 from fieldapi.app import create_app
 from fieldapi.db import database, make_engine, normalize_database_url, utcnow
+from fieldapi.jobs.customers import site_point
+from fieldapi.jobs.models import Customer
 from fieldapi.localdb import LocalCluster
 from fieldapi.messaging.models import Message
 from fieldapi.migrations import upgrade
 
 pytest_plugins = ["tests.messaging.twilio_server"]
 
+WRIGLEY = (41.9484, -87.6553)  # a customer's site
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 _phone_counter = itertools.count(100)
 
@@ -148,6 +151,30 @@ def make_org(db: Session) -> Callable[..., Organization]:
         )
         db.commit()
         return organization
+
+    return make
+
+
+@pytest.fixture
+def make_customer(db: Session) -> Callable[..., Customer]:
+    def make(organization: Organization, **values: Any) -> Customer:
+        lat, lon = values.pop("site", WRIGLEY)
+        fields: dict[str, Any] = {
+            "name": "Maria Lopez",
+            "phone": "+13122000201",
+            "address": "1060 W Addison St, Chicago, IL",
+            "timezone": "America/Chicago",
+            **values,
+        }
+        customer = Customer(
+            id=uuid.uuid4(),
+            organization_id=organization.id,
+            site=None if lat is None else site_point(lat, lon),
+            **fields,
+        )
+        db.add(customer)
+        db.commit()
+        return customer
 
     return make
 

@@ -62,7 +62,7 @@ def visible_activity(principal: Principal) -> ColumnElement[bool]:
     in_org = ActivityEvent.organization_id == principal.organization_id
     if is_manager(principal):
         return in_org
-    theirs = select(Appointment.id).where(Appointment.technician_id == principal.user_id)
+    theirs = select(Appointment.id).where(visible_appointments(principal))
     return and_(
         in_org,
         or_(ActivityEvent.appointment_id.is_(None), ActivityEvent.appointment_id.in_(theirs)),

@@ -15,7 +15,7 @@ from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Unprocessable
 from fieldapi.jobs.models import Customer
 from fieldapi.messaging.models import InboundMessage
-from fieldapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
+from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.phones import InvalidPhone, to_e164
 
 
@@ -71,7 +71,7 @@ def list_inbound(
         query,
         keys=(InboundMessage.received_at, InboundMessage.id),
         key_of=lambda message: (message.received_at, message.id),
-        limit=max(1, min(limit, MAX_LIMIT)),
+        limit=limit,
         cursor=cursor,
         descending=True,
     )

@@ -13,7 +13,7 @@ from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound
 from fieldapi.jobs.models import Job
 from fieldapi.messaging.models import Message
-from fieldapi.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
+from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 
 # Texts whose body must not be shown to anyone but their recipient.
 SECRET_PURPOSES = frozenset({"passcode"})
@@ -59,7 +59,7 @@ def list_messages(
         query,
         keys=(Message.queued_at, Message.id),
         key_of=lambda message: (message.queued_at, message.id),
-        limit=max(1, min(limit, MAX_LIMIT)),
+        limit=limit,
         cursor=cursor,
         descending=True,
     )

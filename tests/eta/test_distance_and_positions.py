@@ -24,8 +24,8 @@ from fieldapi.eta.service import (
 )
 from fieldapi.jobs.customers import site_point
 from fieldapi.jobs.models import Customer
+from tests.conftest import WRIGLEY
 
-WRIGLEY = (41.9484, -87.6553)
 LOOP = (41.8789, -87.6359)
 
 

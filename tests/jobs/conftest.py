@@ -15,12 +15,10 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
 from fieldapi.jobs import service
-from fieldapi.jobs.customers import site_point
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer, Job, JobNote, JobPhoto
 from fieldapi.messaging.models import Message
 from tests.conftest import ApiClient
 
-WRIGLEY = (41.9484, -87.6553)  # the customer's site
 LOOP = (41.8789, -87.6359)  # about 8 km south of it
 
 
@@ -65,30 +63,6 @@ def dispatcher_client(dispatcher: User, login_as: Callable[[User], ApiClient]) -
 @pytest.fixture
 def tech_client(tech: User, login_as: Callable[[User], ApiClient]) -> ApiClient:
     return login_as(tech)
-
-
-@pytest.fixture
-def make_customer(db: Session) -> Callable[..., Customer]:
-    def make(organization: Organization, **values: Any) -> Customer:
-        lat, lon = values.pop("site", WRIGLEY)
-        fields: dict[str, Any] = {
-            "name": "Maria Lopez",
-            "phone": "+13122000201",
-            "address": "1060 W Addison St, Chicago, IL",
-            "timezone": "America/Chicago",
-            **values,
-        }
-        customer = Customer(
-            id=uuid.uuid4(),
-            organization_id=organization.id,
-            site=None if lat is None else site_point(lat, lon),
-            **fields,
-        )
-        db.add(customer)
-        db.commit()
-        return customer
-
-    return make
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.jobs.models import ActivityEvent, Customer, Job
 from fieldapi.messaging.models import Message
@@ -190,3 +190,12 @@ def post_form(
         signature = fake.sign(sign_url or PUBLIC_BASE_URL + path, params)
     headers = {SIGNATURE_HEADER: signature} if signature else {}
     return client.post(path, data=urlencode(params), headers=headers, content_type=content_type)
+
+
+@pytest.fixture
+def dispatcher_client(
+    org: Organization,
+    make_user: Callable[..., User],
+    login_as: Callable[[User], ApiClient],
+) -> ApiClient:
+    return login_as(make_user(org, role="dispatcher"))

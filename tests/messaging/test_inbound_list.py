@@ -27,38 +27,6 @@ Queue = Callable[..., Message]
 
 
 @pytest.fixture
-def dispatcher_client(
-    org: Organization,
-    make_user: Callable[..., User],
-    login_as: Callable[[User], ApiClient],
-) -> ApiClient:
-    return login_as(make_user(org, role="dispatcher"))
-
-
-@pytest.fixture
-def make_customer(db: Session) -> Callable[..., Customer]:
-    def make(
-        organization: Organization,
-        phone: str,
-        name: str = "Pat Customer",
-        created_at: datetime | None = None,
-    ) -> Customer:
-        customer = Customer(
-            id=uuid.uuid4(),
-            organization_id=organization.id,
-            name=name,
-            phone=phone,
-            timezone="America/Chicago",
-            created_at=created_at or utcnow(),
-        )
-        db.add(customer)
-        db.commit()
-        return customer
-
-    return make
-
-
-@pytest.fixture
 def received(db: Session) -> Callable[..., InboundMessage]:
     """Store an inbound text directly, at a chosen time (the webhook stamps the clock's)."""
 
@@ -121,10 +89,12 @@ def test_texts_sent_back_through_the_webhook_are_listed_for_their_organization(
     login_as: Callable[[User], ApiClient],
 ) -> None:
     ours, stranger, theirs = unique_phone(), unique_phone(), unique_phone()
-    customer = make_customer(org, ours, name="Pat Ours")
+    customer = make_customer(org, phone=ours, name="Pat Ours")
     # The same number, an older customer of the other organization.
-    make_customer(other_org, ours, name="Pat Theirs", created_at=utcnow() - timedelta(days=30))
-    make_customer(other_org, theirs)
+    make_customer(
+        other_org, phone=ours, name="Pat Theirs", created_at=utcnow() - timedelta(days=30)
+    )
+    make_customer(other_org, phone=theirs, name="Pat Customer")
     queue(org, to=ours)
     queue(org, to=stranger)
     queue(other_org, to=theirs)
@@ -209,9 +179,11 @@ def test_the_customer_is_the_organizations_oldest_with_that_number(
     received: Callable[..., InboundMessage],
 ) -> None:
     phone = unique_phone()
-    make_customer(org, phone, name="Newer Pat", created_at=utcnow() - timedelta(days=1))
-    oldest = make_customer(org, phone, name="Older Pat", created_at=utcnow() - timedelta(days=9))
-    make_customer(org, unique_phone(), name="Someone Else")
+    make_customer(org, phone=phone, name="Newer Pat", created_at=utcnow() - timedelta(days=1))
+    oldest = make_customer(
+        org, phone=phone, name="Older Pat", created_at=utcnow() - timedelta(days=9)
+    )
+    make_customer(org, phone=unique_phone(), name="Someone Else")
     received(org, phone)
 
     [item] = dispatcher_client.get(PATH).json["items"]
@@ -233,7 +205,7 @@ def test_the_statement_count_does_not_grow_with_the_page(
         return len(statements), response.json["items"]
 
     phone = unique_phone()
-    make_customer(org, phone, name="Customer 0")
+    make_customer(org, phone=phone, name="Customer 0")
     received(org, phone)
     one, items = listed()
     assert [m["customer"]["name"] for m in items] == ["Customer 0"]
@@ -241,7 +213,7 @@ def test_the_statement_count_does_not_grow_with_the_page(
     start = utcnow() - timedelta(hours=1)
     for n in range(1, 30):
         phone = unique_phone()
-        make_customer(org, phone, name=f"Customer {n}")
+        make_customer(org, phone=phone, name=f"Customer {n}")
         received(org, phone, at=start + timedelta(minutes=n))
     received(org)  # and one from a number that is no customer
     many, items = listed()

@@ -18,15 +18,6 @@ from tests.conftest import ApiClient
 Queue = Callable[..., Message]
 
 
-@pytest.fixture
-def dispatcher_client(
-    org: Organization,
-    make_user: Callable[..., User],
-    login_as: Callable[[User], ApiClient],
-) -> ApiClient:
-    return login_as(make_user(org, role="dispatcher"))
-
-
 def aged(db: Session, messages: list[Message]) -> list[Message]:
     """Give the texts distinct queue times, oldest first, a minute apart."""
     start = utcnow() - timedelta(hours=1)

@@ -49,6 +49,30 @@ FRESH = timedelta(minutes=10)
 TEXTS = TextSettings()
 
 
+def drive_an_hour(
+    db: Session,
+    org: uuid.UUID,
+    *,
+    clock: Callable[[], datetime],
+    wait: Callable[[float], bool],
+    report: Callable[[str], None],
+    seed: int,
+) -> list[Driver]:
+    """`drive` for up to an hour, a ping every 30 s, with the default limits and texts."""
+    return drive(
+        db,
+        org,
+        minutes=60,
+        interval_s=30,
+        limits=Limits(),
+        clock=clock,
+        wait=wait,
+        report=report,
+        rng=random.Random(seed),
+        texts=TEXTS,
+    )
+
+
 def test_a_step_moves_speed_times_dt_toward_the_target() -> None:
     total = distance_m(*ADDISON, *WACKER)
     moved = step_toward(ADDISON, WACKER, 10.0, 30.0)
@@ -219,17 +243,8 @@ def test_the_loop_drives_until_everyone_arrives_without_sleeping(db: Session) ->
         waits.append(seconds)
         return False
 
-    drivers = drive(
-        db,
-        org,
-        minutes=60,
-        interval_s=30,
-        limits=Limits(),
-        clock=lambda: next(times),
-        wait=wait,
-        report=lines.append,
-        rng=random.Random(3),
-        texts=TEXTS,
+    drivers = drive_an_hour(
+        db, org, clock=lambda: next(times), wait=wait, report=lines.append, seed=3
     )
     assert drivers and all(d.arrived for d in drivers)
     assert lines[-1] == "everyone has arrived"
@@ -258,17 +273,8 @@ def test_drivers_press_on_my_way_after_their_first_ping_and_start_on_arrival(
             after_first_tick.append(_status_of(db, sam.id))
         return False
 
-    drivers = drive(
-        db,
-        org,
-        minutes=60,
-        interval_s=30,
-        limits=Limits(),
-        clock=_every_30_s(start),
-        wait=wait,
-        report=lines.append,
-        rng=random.Random(11),
-        texts=TEXTS,
+    drivers = drive_an_hour(
+        db, org, clock=_every_30_s(start), wait=wait, report=lines.append, seed=11
     )
     assert {d.name for d in drivers} == {"Sam Ortiz", "Priya Nair"}
     assert all(d.started and d.gave_up is None for d in drivers)
@@ -336,17 +342,8 @@ def test_an_appointment_canceled_mid_drive_is_given_up_and_the_others_go_on(
             )
         return False
 
-    drivers = drive(
-        db,
-        org,
-        minutes=60,
-        interval_s=30,
-        limits=Limits(),
-        clock=_every_30_s(start),
-        wait=wait,
-        report=lines.append,
-        rng=random.Random(12),
-        texts=TEXTS,
+    drivers = drive_an_hour(
+        db, org, clock=_every_30_s(start), wait=wait, report=lines.append, seed=12
     )
     by_name = {d.name: d for d in drivers}
     assert by_name["Sam Ortiz"].gave_up == "the appointment is canceled"

@@ -317,6 +317,20 @@ def test_a_whole_batch_takes_a_constant_number_of_statements(
     assert count_pings(db) == 801
 
 
+def blind_the_next_first_look(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Hide the stored rows from the next upload's first look, as another request's upload
+    not yet committed would; the list counts the looks."""
+    real = service._stored_fixes
+    looks: list[int] = []
+
+    def first_look_blind(row: Any) -> list[Any]:
+        looks.append(1)
+        return [] if len(looks) == 1 else real(row)
+
+    monkeypatch.setattr(service, "_stored_fixes", first_look_blind)
+    return looks
+
+
 def test_a_collision_with_a_concurrent_upload_reads_as_duplicates(
     tech_client: ApiClient,
     tech: User,
@@ -329,14 +343,7 @@ def test_a_collision_with_a_concurrent_upload_reads_as_duplicates(
     key, and the retry sees the rows and counts them as duplicates."""
     pings = [ping(base_time + timedelta(seconds=n), 41.8 + n / 1e4) for n in range(3)]
     assert post_pings(tech_client, pings).json["stored"] == 3
-    real = service._stored_fixes
-    looks: list[int] = []
-
-    def first_look_blind(row: Any) -> list[Any]:
-        looks.append(1)
-        return [] if len(looks) == 1 else real(row)
-
-    monkeypatch.setattr(service, "_stored_fixes", first_look_blind)
+    looks = blind_the_next_first_look(monkeypatch)
     more = [*pings, ping(base_time + timedelta(seconds=3), 41.8003)]
     response = post_pings(tech_client, more)
     assert response.json == {"stored": 1, "duplicates": 3, "rejected": []}
@@ -356,14 +363,7 @@ def test_a_keyed_upload_that_collided_still_replays_its_first_answer(
     under the key, so the phone's retry gets the first answer back, not a new one."""
     pings = [ping(base_time + timedelta(seconds=n), 41.8 + n / 1e4) for n in range(3)]
     assert post_pings(tech_client, pings).json["stored"] == 3
-    real = service._stored_fixes
-    looks: list[int] = []
-
-    def first_look_blind(row: Any) -> list[Any]:
-        looks.append(1)
-        return [] if len(looks) == 1 else real(row)
-
-    monkeypatch.setattr(service, "_stored_fixes", first_look_blind)
+    looks = blind_the_next_first_look(monkeypatch)
     body = {"pings": [*pings, ping(base_time + timedelta(seconds=3), 41.8003)]}
     headers = {"Idempotency-Key": "collided-1"}
     first = tech_client.post("/v1/locations", json=body, headers=headers)

@@ -82,8 +82,8 @@ def _session() -> Any:
 
 
 def cmd_create_org(args: argparse.Namespace) -> None:
-    from fieldapi.accounts.organizations import create_organization
     from fieldapi.errors import DomainError
+    from fieldapi.onboarding import create_organization
 
     with _session() as db:
         try:

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from fieldapi.accounts.models import AuthSession, User
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.sessions import TokenPair, open_session, revoke_user_sessions
 from fieldapi.accounts.team import lock_team
 from fieldapi.db import utcnow
 from fieldapi.messaging.models import Message
+from fieldapi.onboarding import create_organization
 from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
 
 

@@ -22,7 +22,12 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import User
 from fieldapi.accounts.policy import visible_jobs
 from fieldapi.accounts.principal import Principal
-from fieldapi.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable
+from fieldapi.errors import (
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from fieldapi.jobs.models import Job, JobNote, JobPhoto
 from fieldapi.jobs.transitions import Acting, log_event
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
@@ -30,10 +35,6 @@ from fieldapi.storage import FileStore
 
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/heic"}
 MAX_NOTE_CHARS = 10_000
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
 
 
 @dataclass(frozen=True)

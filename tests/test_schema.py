@@ -10,6 +10,7 @@ GLOBAL_TABLES = {
     "spatial_ref_sys",
     "passcodes",
     "passcode_requests",
+    "passcode_sources",
 }
 
 

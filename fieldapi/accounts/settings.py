@@ -54,16 +54,30 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "PASSCODE_LOCK_AFTER",
-        10,
+        100,
         _positive,
-        "wrong passcodes (over all codes, resends do not reset it) that lock a number; each "
-        "further run of as many failures locks it again for twice as long",
+        "consecutive wrong passcodes for a number, from any addresses, that lock it (NIST SP "
+        "800-63B's cap); each further run of as many failures locks it again for twice as long",
     ),
     Setting(
         "PASSCODE_LOCK_MINUTES",
-        15,
+        1440,
         _positive,
-        "how long the first lock lasts (doubling per further lock, at most a day)",
+        "how long a number's first lock lasts (doubling per further lock, at most 30 days)",
+    ),
+    Setting(
+        "PASSCODE_SOURCE_SLOW_AFTER",
+        10,
+        _positive,
+        "wrong passcodes from one address (any numbers) after which it must wait before each "
+        "further try: 1 s, doubling per failure, at most 15 min (429 with `Retry-After`)",
+    ),
+    Setting(
+        "PASSCODE_SOURCE_STOP_AFTER",
+        20,
+        _positive,
+        "wrong passcodes from one address that stop its logins for a day; an address's count "
+        "is forgotten a day after its last failure",
     ),
     Setting(
         "PASSCODE_TEXTS_PER_HOUR",

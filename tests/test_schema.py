@@ -11,6 +11,7 @@ GLOBAL_TABLES = {
     "passcodes",
     "passcode_requests",
     "passcode_sources",
+    "rate_limit_counters",
 }
 
 

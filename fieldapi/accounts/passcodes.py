@@ -39,6 +39,7 @@ from fieldapi.accounts.tokens import hash_token
 from fieldapi.errors import TooManyRequests, Unauthorized, Unprocessable
 from fieldapi.messaging import templates
 from fieldapi.messaging.outbox import queue_message
+from fieldapi.rate_limit_storage import RateLimitCounter
 
 log = logging.getLogger(__name__)
 
@@ -251,8 +252,8 @@ def redeem_passcode(
 
 def prune_passcode_records(db: Session, *, now: datetime) -> int:
     """Periodic clean-up: requests older than the hourly window, passcode rows untouched
-    for a month that hold no lock, addresses whose failures are forgotten. Returns the
-    number of rows deleted."""
+    for a month that hold no lock, addresses whose failures are forgotten, rate-limit
+    counters whose window is over. Returns the number of rows deleted."""
     requests = db.execute(
         delete(PasscodeRequest).where(PasscodeRequest.requested_at < now - SEND_WINDOW)
     )
@@ -271,8 +272,12 @@ def prune_passcode_records(db: Session, *, now: datetime) -> int:
             or_(PasscodeSource.blocked_until.is_(None), PasscodeSource.blocked_until < now),
         )
     )
+    # The rate limits guard these same endpoints; a later hit restarts an expired counter.
+    counters = db.execute(
+        delete(RateLimitCounter).where(RateLimitCounter.expires_at < now.timestamp())
+    )
     db.commit()
-    deleted = [requests, codes, sources]
+    deleted = [requests, codes, sources, counters]
     return sum(int(result.rowcount) for result in deleted)  # type: ignore[attr-defined,misc]
 
 

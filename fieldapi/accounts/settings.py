@@ -117,10 +117,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RATELIMIT_STORAGE_URI",
-        "memory://",
+        "database://",
         str,
-        "where rate-limit counters live: `memory://` counts per process; with several API "
-        "processes or machines use Redis (`redis://host:6379/0`, needs the `redis` package)",
+        "where rate-limit counters live: `database://` in the app's PostgreSQL, shared by "
+        "every process and machine; `redis://host:6379/0` in Redis; `memory://` per process",
     ),
     Setting(
         "PASSCODE_RATE_LIMIT",

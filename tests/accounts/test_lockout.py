@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import User
+from fieldapi.accounts.models import PasscodeSource, User
 from tests.accounts.conftest import ask_code, passcode_record
 from tests.accounts.test_login import a_wrong_code, log_in, sessions_of
 from tests.conftest import ApiClient, unique_phone
@@ -121,3 +122,31 @@ def test_an_addresses_count_is_forgotten_a_day_after_its_last_failure(
         ]
 
     assert answers == [401] * 9  # nine more typos, still not slowed
+
+
+def test_pruning_forgets_quiet_addresses_and_expired_counters_only(
+    app: Flask, client: ApiClient, db: Session, technician: User
+) -> None:
+    from fieldapi.accounts.passcodes import prune_passcode_records, source_key
+    from fieldapi.rate_limit_storage import RateLimitCounter
+    from tests.conftest import TEST_SECRET_KEY
+
+    typo, stopped = from_address(app, "198.51.100.7"), from_address(app, "203.0.113.66")
+    with time_machine.travel(START, tick=False) as clock:
+        assert log_in(typo, technician.phone, "000000").status_code == 401
+        clock.shift(timedelta(hours=1))
+        guess_until_stopped(stopped, technician.phone, clock)
+    prune_at = START + timedelta(days=1, minutes=30)  # the typo's day is over
+    db.add_all(
+        [
+            RateLimitCounter(key="old", hits=3, expires_at=prune_at.timestamp() - 1),
+            RateLimitCounter(key="live", hits=3, expires_at=prune_at.timestamp() + 60),
+        ]
+    )
+    db.commit()
+
+    prune_passcode_records(db, now=prune_at)
+
+    kept = {row.source_hash for row in db.scalars(select(PasscodeSource))}
+    assert kept == {source_key(TEST_SECRET_KEY, "203.0.113.66")}  # still stopped
+    assert {row.key for row in db.scalars(select(RateLimitCounter))} == {"live"}

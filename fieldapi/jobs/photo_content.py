@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import filetype
 import pillow_heif
@@ -89,8 +90,8 @@ def clean_photo(data: bytes) -> CleanPhoto:
 def _encoded(image: Image.Image, content_type: str) -> bytes:
     out = io.BytesIO()
     icc = image.info.get("icc_profile")
-    extra = {"icc_profile": icc} if icc else {}
-    image.info = dict(extra)  # pillow-heif would write the EXIF and XMP it read back out
+    extra: dict[str, Any] = {"icc_profile": icc} if icc else {}
+    image.info.clear()  # pillow-heif would write the EXIF and XMP it read back out
     if content_type == "image/jpeg":
         if image.getexif().get(_ORIENTATION, 1) != 1:
             ImageOps.exif_transpose(image).save(out, "JPEG", quality=90, **extra)

@@ -18,6 +18,7 @@ import logging
 import math
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,6 +65,7 @@ class PasscodeRules:
     source_slow_after: int = 10
     source_stop_after: int = 20
     texts_per_hour: int = 1000
+    answer_floor: timedelta = timedelta(milliseconds=100)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PasscodeRules:
@@ -76,6 +78,7 @@ class PasscodeRules:
             source_slow_after=config["PASSCODE_SOURCE_SLOW_AFTER"],
             source_stop_after=config["PASSCODE_SOURCE_STOP_AFTER"],
             texts_per_hour=config["PASSCODE_TEXTS_PER_HOUR"],
+            answer_floor=timedelta(milliseconds=config["PASSCODE_ANSWER_FLOOR_MS"]),
         )
 
 
@@ -114,7 +117,12 @@ def request_passcode(
 ) -> PasscodeSent:
     """Issue a new code for the number (replacing any earlier one) and text it if the
     number belongs to an active user. `log_code` is for development with the console
-    transport only: the code then also appears in the server's log."""
+    transport only: the code then also appears in the server's log.
+
+    An accepted request is answered no sooner than `rules.answer_floor` after it began:
+    only a registered number's text is queued (a message row, its organization read), and
+    without the floor those milliseconds would tell who has an account."""
+    started = time.monotonic()
     phone = read_phone(
         raw_phone, default_region=rules.default_region, allowed_regions=rules.allowed_regions
     )
@@ -173,7 +181,15 @@ def request_passcode(
     db.commit()
     if log_code:
         log_development_passcode(phone, code, texted=texted)
+    _wait_until(started + rules.answer_floor.total_seconds())
     return PasscodeSent()
+
+
+def _wait_until(moment: float) -> None:
+    """Sleep until `moment` on the monotonic clock (no time at all when it has passed)."""
+    remaining = moment - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 def log_development_passcode(phone: str, code: str, *, texted: bool) -> None:

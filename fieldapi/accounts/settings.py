@@ -86,6 +86,14 @@ SETTINGS: tuple[Setting, ...] = (
         "global budget of passcode texts per hour, all numbers together (stops SMS pumping); "
         "past it the API still answers 202 but sends nothing and logs a warning",
     ),
+    Setting(
+        "PASSCODE_ANSWER_FLOOR_MS",
+        100,
+        _non_negative,
+        "an accepted passcode request is answered no sooner than this many ms after it "
+        "arrived, so that the text queued only for a registered number does not show in "
+        "the timing (0: off)",
+    ),
     Setting("ACCESS_TOKEN_MINUTES", 15, _positive, "lifetime of an access token"),
     Setting(
         "REFRESH_TOKEN_DAYS",

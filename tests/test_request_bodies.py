@@ -151,3 +151,13 @@ def test_a_bodiless_request_needs_no_content_type(dispatcher_client: ApiClient) 
     """The rule is about bodies: a request without one is not refused for its headers."""
     response = dispatcher_client.delete("/v1/auth/session", content_type="text/plain")
     assert response.status_code == 204
+
+
+@pytest.mark.parametrize("path", ["/v1/auth/passcode", "/v1/customers", "/v1/locations"])
+def test_a_400_for_broken_json_has_errors_as_the_documented_object(
+    dispatcher_client: ApiClient, path: str
+) -> None:
+    response = dispatcher_client.post(path, data=b"{nope", content_type=JSON_TYPE)
+    assert response.status_code == 400
+    assert_error_shape(response.json, 400)
+    assert isinstance(response.json.get("errors", {}), dict)

@@ -20,6 +20,7 @@ from fieldapi.accounts.sessions import caller_params
 from fieldapi.db import database, session, utcnow
 from fieldapi.errors import DomainError
 from fieldapi.idempotency import idempotent_view_authenticates, key_sent
+from fieldapi.input_guard import JSON_TYPE, takes_body
 from fieldapi.locations import service
 from fieldapi.locations.body import read_ping_batch
 from fieldapi.locations.schemas import (
@@ -44,6 +45,7 @@ def _limits() -> service.Limits:
 
 
 @blp.route("/locations", methods=["POST"])
+@takes_body(JSON_TYPE, parsed_by_view=True)
 @idempotent_view_authenticates
 @blp.doc(security=BEARER_SECURITY, requestBody=_PING_BATCH_BODY)
 @blp.response(200, IngestResultSchema)

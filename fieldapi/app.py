@@ -17,6 +17,11 @@ API_SPEC = {
     "API_TITLE": "fieldapi",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
+    # /openapi.json and the interactive reference at /docs, on the vendored Swagger UI
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "/app/vendor/swagger-ui/",
     "API_SPEC_OPTIONS": {
         "info": {"description": "Backend of the Dispatch Field and Dispatch Manager apps."},
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
@@ -68,8 +73,10 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from fieldapi.jobs.views import blueprints as jobs
     from fieldapi.locations.views import blueprints as locations
     from fieldapi.messaging.views import blueprints as messaging
+    from fieldapi.web.views import blp as web
 
-    app.register_blueprint(health.blp)
+    api.register_blueprint(health.blp)
+    app.register_blueprint(web)
     for blueprint in (*accounts, *messaging, *locations, *jobs):
         api.register_blueprint(blueprint, url_prefix=f"/v1{blueprint.url_prefix or ''}")
     from fieldapi.extensions import init_extensions

@@ -44,6 +44,8 @@ export async function showJob(main, jobId) {
       await draw();
     } catch (error) {
       showError(error);
+      // Someone else changed the job meanwhile: show it as it is now, buttons included.
+      if (error.status === 409) await draw().catch(() => {});
     }
   }
 
@@ -64,7 +66,7 @@ export async function showJob(main, jobId) {
         onclick: () => act(actionLabel(action), () => api("POST", `/v1/jobs/${job.id}/actions/${action}`, {})),
       }, actionLabel(action)));
 
-    page.replaceChildren(
+    page.replaceChildren(...[
       el("p", {}, el("a", { href: "#/jobs" }, "← Job board")),
       el("h2", {}, job.title, " ", el("span", { class: `chip status-${job.status}`, id: "job-status" }, statusLabel(job.status))),
       job.description ? el("p", {}, job.description) : null,
@@ -97,8 +99,8 @@ export async function showJob(main, jobId) {
         el("span", { class: "muted" }, dateTime(entry.at)), " ",
         entry.actor && entry.actor.name ? `${entry.actor.name}: ` : "",
         actionLabel(entry.action),
-        entry.from_status || entry.to_status ? ` (${entry.from_status || "—"} → ${entry.to_status || "—"})` : ""))),
-    );
+        entry.from_status !== entry.to_status ? ` (${entry.from_status || "—"} → ${entry.to_status || "—"})` : ""))),
+    ].filter(Boolean));
   }
 
   function appointmentsTable(job, team, reasons) {

@@ -52,7 +52,7 @@ export async function showMap(main) {
       track = L.geoJSON(feature, { style: { color: "#7b2cbf", weight: 4 } }).addTo(map);
       const fixes = (feature.properties.times || []).length;
       trackInfo.textContent = `${member.name}: ${fixes} fixes in the last ${TRACK_HOURS} hours.`;
-      if (fixes > 1) map.fitBounds(track.getBounds(), { padding: [40, 40] });
+      if (fixes > 1) map.fitBounds(track.getBounds(), { padding: [40, 40], animate: false });
     } catch (error) {
       showError(error);
     }
@@ -89,7 +89,7 @@ export async function showMap(main) {
       }
       list.replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, "No one on duty has sent a position yet.")]));
       if (!framed && markers.size) {
-        map.fitBounds(L.featureGroup([...markers.values()]).getBounds(), { padding: [60, 60], maxZoom: 14 });
+        map.fitBounds(L.featureGroup([...markers.values()]).getBounds(), { padding: [60, 60], maxZoom: 14, animate: false });
         framed = true;
       }
     } catch (error) {

@@ -10,18 +10,20 @@ export function describeError(error) {
   const errors = error.errors || {};
   if (error.status === 409) {
     const allowed = errors.allowed_actions || [];
-    const now = allowed.length
-      ? `What can be done now: ${allowed.map(actionLabel).join(", ")}.`
-      : "Nothing else can be done to it now.";
-    return `${message} ${now}`;
+    if (!allowed.length) return message;
+    // The allowed actions, in the words of the buttons (instead of the server's wire names).
+    const said = message.replace(/\s*Allowed now:[^.]*\.\s*$/, "");
+    return `${said} What can be done now: ${allowed.map(actionLabel).join(", ")}.`;
   }
   if (error.status === 429) {
+    const saysWhen = /try again/i.test(message);
     if (error.retryAfter) {
       const at = new Date(Date.now() + error.retryAfter * 1000);
       const time = at.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+      if (saysWhen) return `${message.replace(/\.$/, "")} (at ${time}).`;
       return `${message} Try again in ${waitWords(error.retryAfter)} (at ${time}).`;
     }
-    return `${message} Try again in a little while.`;
+    return saysWhen ? message : `${message} Try again in a little while.`;
   }
   if (error.status === 422 || error.status === 400) {
     const fields = Object.entries(errors)

@@ -37,5 +37,8 @@ def run_gunicorn(host: str, port: int, *, workers: int | None, threads: int | No
             "timeout": 30,
             "graceful_timeout": 20,
             "keepalive": 5,
+            # No control socket: its default path ($HOME/.gunicorn/gunicorn.ctl) is one per
+            # user, so a second server would take it over from the first.
+            "control_socket_disable": True,
         }
     ).run()

@@ -12,6 +12,7 @@ from flask_smorest import Api
 from fieldapi.config import load_config
 from fieldapi.db import Database, make_engine, resolve_database_url, server_limits
 from fieldapi.errors import register_error_handlers
+from fieldapi.logs import init_request_ids
 
 API_SPEC = {
     "API_TITLE": "fieldapi",
@@ -53,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> F
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.getLogger("fieldapi").setLevel(logging.INFO)
+    init_request_ids(app)
 
     url = resolve_database_url(app.config["DATABASE_URL"])
     if engine is None:

@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser(
         "db",
         help="database: upgrade (migrations); start, stop, running (exit 1 if not) of the "
-        "local cluster; url (for psql: psql \"$(fieldapi db url)\")",
+        'local cluster; url (for psql: psql "$(fieldapi db url)")',
     )
     db.add_argument("db_command", choices=["upgrade", "start", "stop", "running", "url"])
     db.set_defaults(handler=cmd_db)
@@ -275,7 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from fieldapi.logs import configure_logging
+
     args = build_parser().parse_args(argv)
+    configure_logging(os.environ.get("FIELDAPI_ENV") or "development")
     try:
         args.handler(args)
     except (CommandError, SettingError) as error:

@@ -140,10 +140,14 @@ def wait_until_a_request_waits_for_a_lock(engine: Engine, request: threading.Thr
 def test_a_dispatcher_changed_while_their_team_change_waits_is_refused(
     app: Flask, committed: Session, change_to_caller: str, expected: int, team_change: str
 ) -> None:
-    dana, lee = team_of_two(committed)
-    as_lee = ApiClient(app.test_client(), session_for(committed, lee).access_token)
     engine = committed.get_bind()
     assert isinstance(engine, Engine)
+    # Fresh connections: under coverage, a pooled connection that an earlier test's
+    # one-ping upload used (bound to that test's transaction) can hang the request's first
+    # statement, with no backend of this database serving it.
+    engine.dispose()
+    dana, lee = team_of_two(committed)
+    as_lee = ApiClient(app.test_client(), session_for(committed, lee).access_token)
     codes: list[int] = []
 
     def change() -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,6 +30,8 @@ class Organization(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     arrival_texts: Mapped[bool] = mapped_column(default=True)
+    # The technician's fixes at the site start the appointment (through the lifecycle).
+    auto_start_on_arrival: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class User(IdMixin, TimestampMixin, Base):

@@ -19,6 +19,7 @@ from fieldapi.jobs.activity import Acting, record_event
 from fieldapi.jobs.models import Appointment, Customer, Job
 from fieldapi.messaging import templates
 from fieldapi.messaging.outbox import queue_message
+from fieldapi.public.links import start_tracking, tracking_url
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class TextSettings:
     allowed_regions: tuple[str, ...] = ("US", "CA")
     survey_url: str = "https://dispatch.example.com/survey"
     eta: EtaSettings = field(default_factory=EtaSettings)
+    public_base_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TextSettings:
@@ -33,6 +35,7 @@ class TextSettings:
             allowed_regions=tuple(config["SMS_ALLOWED_REGIONS"]),
             survey_url=config["SURVEY_URL"],
             eta=EtaSettings.from_config(config),
+            public_base_url=config["PUBLIC_BASE_URL"],
         )
 
 
@@ -54,9 +57,19 @@ def send_texts(
     customer = db.get_one(Customer, job.customer_id)
     for text in texts:
         appointment = next(row for row in rows if str(row.id) == text.appointment_id)
-        arrival = None
-        if text.purpose == "on_my_way" and eta is not None and eta.arrive_by is not None:
-            arrival = clock_text(eta.arrive_by, customer.timezone, now=now)
+        arrival = tracking_link = None
+        if text.purpose == "on_my_way":
+            promised = None if eta is None else eta.arrive_by
+            if promised is not None:
+                arrival = clock_text(promised, customer.timezone, now=now)
+            token = start_tracking(
+                db,
+                organization_id=job.organization_id,
+                appointment_id=appointment.id,
+                promised_arrive_by=promised,
+                now=now,
+            )
+            tracking_link = tracking_url(settings.public_base_url, token)
         body = _text_body(
             text.purpose,
             organization=organization,
@@ -65,6 +78,7 @@ def send_texts(
             job=job,
             appointment=appointment,
             arrival=arrival,
+            tracking_link=tracking_link,
         )
         _queue(
             db,
@@ -87,9 +101,10 @@ def _text_body(
     job: Job,
     appointment: Appointment,
     arrival: str | None = None,
+    tracking_link: str | None = None,
 ) -> str:
-    if purpose == "on_my_way":
-        return templates.on_my_way(first_name, organization.name, arrival)
+    if purpose == "on_my_way" and tracking_link is not None:
+        return templates.on_my_way(first_name, organization.name, arrival, tracking_link)
     if purpose == "arrival":
         return templates.arrival(first_name, organization.name)
     if purpose == "survey":

@@ -81,8 +81,10 @@ def update_organization(
     name: str | None = None,
     timezone: str | None = None,
     arrival_texts: bool | None = None,
+    auto_start_on_arrival: bool | None = None,
 ) -> Organization:
-    """Rename, move to another timezone, or turn the arrival text on or off (dispatchers)."""
+    """Rename, move to another timezone, turn the arrival text or the start on arrival on or
+    off (dispatchers)."""
     require_manager(principal, "change the organization's settings")
     organization = db.get_one(Organization, principal.organization_id)
     if name is not None:
@@ -93,5 +95,7 @@ def update_organization(
         organization.timezone = check_timezone(timezone)
     if arrival_texts is not None:
         organization.arrival_texts = arrival_texts
+    if auto_start_on_arrival is not None:
+        organization.auto_start_on_arrival = auto_start_on_arrival
     db.commit()
     return organization

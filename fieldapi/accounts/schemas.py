@@ -90,3 +90,9 @@ class OrganizationSettingsSchema(Schema):
     arrival_texts = fields.Boolean(
         metadata={"description": "text customers when their technician starts the visit"}
     )
+    auto_start_on_arrival = fields.Boolean(
+        metadata={
+            "description": "start an en-route visit when the technician's fixes show "
+            "them at the site"
+        }
+    )

@@ -215,6 +215,7 @@ def organization_view(organization: Organization) -> dict[str, Any]:
         "name": organization.name,
         "timezone": organization.timezone,
         "arrival_texts": organization.arrival_texts,
+        "auto_start_on_arrival": organization.auto_start_on_arrival,
     }
 
 

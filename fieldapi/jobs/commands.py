@@ -229,6 +229,28 @@ def appointment_action(
     return ActionResult(job.id, eta)
 
 
+def start_on_arrival(
+    db: Session,
+    job: Job,
+    rows: list[Appointment],
+    appointment_id: uuid.UUID,
+    *,
+    now: datetime,
+    settings: TextSettings,
+) -> None:
+    """The system starts an appointment whose technician's fixes show them at the site
+    (`auto_start_on_arrival`); `job` and `rows` from `lock_job_of_organization`. Commits."""
+    organization = db.get_one(Organization, job.organization_id)
+    command = lc.Command(
+        lc.ActionName.START,
+        at=now,
+        appointment_id=str(appointment_id),
+        notify_arrival=organization.arrival_texts,
+    )
+    acting = Acting(lc.Actor(kind=lc.ActorKind.SYSTEM))
+    _run(db, job, rows, command, acting, "start this appointment", now, settings=settings)
+
+
 def _run(
     db: Session,
     job: Job,
@@ -398,15 +420,35 @@ def _lock_job(
     )
     if job is None:
         raise NotFound("No such job.")
-    appointments = list(
+    return job, _appointments_of(db, job.id)
+
+
+def lock_job_of_organization(
+    db: Session, organization_id: uuid.UUID, job_id: uuid.UUID
+) -> tuple[Job, list[Appointment]]:
+    """The job locked for a change the system makes (no caller whose view limits it)."""
+    job = db.scalar(
+        select(Job)
+        .where(Job.id == job_id, Job.organization_id == organization_id)
+        .options(lazyload(Job.appointments), lazyload(Job.customer))
+        .with_for_update(of=Job)
+        .execution_options(populate_existing=True)
+    )
+    if job is None:
+        raise NotFound("No such job.")
+    return job, _appointments_of(db, job.id)
+
+
+def _appointments_of(db: Session, job_id: uuid.UUID) -> list[Appointment]:
+    """A locked job's appointments, read after the lock."""
+    return list(
         db.scalars(
             select(Appointment)
-            .where(Appointment.job_id == job.id)
+            .where(Appointment.job_id == job_id)
             .order_by(Appointment.created_at, Appointment.id)
             .execution_options(populate_existing=True)
         )
     )
-    return job, appointments
 
 
 def _job_id_of_appointment(

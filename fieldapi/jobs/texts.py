@@ -92,6 +92,36 @@ def send_texts(
         )
 
 
+def send_running_late(
+    db: Session,
+    job: Job,
+    appointment: Appointment,
+    *,
+    arrive_by: datetime,
+    now: datetime,
+    settings: TextSettings,
+) -> None:
+    """Queue the customer's "running late, now around 3:10 PM" text."""
+    organization = db.get_one(Organization, job.organization_id)
+    customer = db.get_one(Customer, job.customer_id)
+    system = Acting(lc.Actor(kind=lc.ActorKind.SYSTEM))
+    body = templates.running_late(
+        _technician_first_name(db, appointment, system),
+        organization.name,
+        clock_text(arrive_by, customer.timezone, now=now),
+    )
+    _queue(
+        db,
+        job,
+        customer,
+        appointment,
+        purpose="running_late",
+        body=body,
+        at=now,
+        settings=settings,
+    )
+
+
 def _text_body(
     purpose: str,
     *,

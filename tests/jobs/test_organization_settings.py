@@ -25,6 +25,7 @@ def test_everyone_reads_the_settings(
         "name": org.name,
         "timezone": org.timezone,
         "arrival_texts": True,
+        "auto_start_on_arrival": False,
     }
     assert tech_client.get(PATH).json == expected
     assert dispatcher_client.get(PATH).json == expected

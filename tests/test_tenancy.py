@@ -43,6 +43,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/appointments/<uuid:appointment_id>/actions/pause"): {"json": {}},
     ("POST", "/v1/appointments/<uuid:appointment_id>/actions/start"): {"json": {}},
     ("GET", "/v1/customers/<uuid:customer_id>"): {},
+    ("GET", "/v1/tracking/<token>"): {},  # no id: any token of another visit is just unknown
     ("PATCH", "/v1/customers/<uuid:customer_id>"): {"json": {"name": "Taken Over"}},
     ("GET", "/v1/jobs/<uuid:job_id>"): {},
     ("PATCH", "/v1/jobs/<uuid:job_id>"): {"json": {"title": "Taken Over"}},

@@ -74,6 +74,12 @@ def create_organization(
     return organization, owner
 
 
+#: The organization's switches of the customer's schedule texts (and the reminder's lead).
+CUSTOMER_TEXT_SETTINGS = frozenset(
+    {"booked_texts", "reminder_texts", "reminder_hours", "canceled_texts"}
+)
+
+
 def update_organization(
     db: Session,
     principal: Principal,
@@ -82,6 +88,7 @@ def update_organization(
     timezone: str | None = None,
     arrival_texts: bool | None = None,
     auto_start_on_arrival: bool | None = None,
+    **customer_texts: bool | int,
 ) -> Organization:
     """Rename, move to another timezone, turn the arrival text or the start on arrival on or
     off (dispatchers)."""
@@ -97,5 +104,7 @@ def update_organization(
         organization.arrival_texts = arrival_texts
     if auto_start_on_arrival is not None:
         organization.auto_start_on_arrival = auto_start_on_arrival
+    for name in CUSTOMER_TEXT_SETTINGS & customer_texts.keys():
+        setattr(organization, name, customer_texts[name])
     db.commit()
     return organization

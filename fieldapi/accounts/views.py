@@ -215,6 +215,10 @@ def organization_view(organization: Organization) -> dict[str, Any]:
         "name": organization.name,
         "timezone": organization.timezone,
         "arrival_texts": organization.arrival_texts,
+        "booked_texts": organization.booked_texts,
+        "reminder_texts": organization.reminder_texts,
+        "reminder_hours": organization.reminder_hours,
+        "canceled_texts": organization.canceled_texts,
         "auto_start_on_arrival": organization.auto_start_on_arrival,
     }
 

@@ -3,11 +3,14 @@ noting in the activity log why none went out)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapi import lifecycle as lc
@@ -16,8 +19,9 @@ from fieldapi.errors import DomainError
 from fieldapi.eta.model import clock_text
 from fieldapi.eta.service import Eta, EtaSettings
 from fieldapi.jobs.activity import Acting, record_event
-from fieldapi.jobs.models import Appointment, Customer, Job
+from fieldapi.jobs.models import ActivityEvent, Appointment, Customer, Job
 from fieldapi.messaging import templates
+from fieldapi.messaging.models import Message
 from fieldapi.messaging.outbox import queue_message
 from fieldapi.public.links import start_tracking, tracking_url
 
@@ -120,6 +124,94 @@ def send_running_late(
         at=now,
         settings=settings,
     )
+
+
+#: The texts about a visit's schedule, and the organization setting that turns each on.
+VISIT_TEXT_SETTINGS = {
+    "booked": "booked_texts",
+    "moved": "booked_texts",
+    "reminder": "reminder_texts",
+    "canceled": "canceled_texts",
+}
+
+
+def send_schedule_texts(
+    db: Session,
+    job: Job,
+    appointments: list[Appointment],
+    before: Mapping[uuid.UUID, str],
+    *,
+    now: datetime,
+    settings: TextSettings,
+) -> None:
+    """After a lifecycle decision: `booked` for each new scheduled visit, `canceled` for
+    each visit that was active (`before`: the statuses before the decision)."""
+    for row in appointments:
+        was = before.get(row.id)
+        if was is None and row.status == "scheduled":
+            send_visit_text(db, job, row, "booked", now=now, settings=settings)
+        elif was in ("scheduled", "enroute", "started") and row.status == "canceled":
+            send_visit_text(db, job, row, "canceled", now=now, settings=settings)
+
+
+def send_visit_text(
+    db: Session,
+    job: Job,
+    appointment: Appointment,
+    purpose: str,
+    *,
+    now: datetime,
+    settings: TextSettings,
+) -> bool:
+    """Queue a visit's `booked`, `moved`, `reminder` or `canceled` text unless the
+    organization turned it off or the visit already had one of that purpose (one text per
+    purpose per visit: a queued, sent or refused one alike). Whether one was queued."""
+    organization = db.get_one(Organization, job.organization_id)
+    if not getattr(organization, VISIT_TEXT_SETTINGS[purpose]):
+        return False
+    if _visit_had_text(db, job, appointment, purpose):
+        return False
+    customer = db.get_one(Customer, job.customer_id)
+    when = visit_window_text(appointment.starts_at, appointment.duration_min, customer.timezone)
+    body = getattr(templates, f"visit_{purpose}")(organization.name, when)
+    _queue(db, job, customer, appointment, purpose=purpose, body=body, at=now, settings=settings)
+    return True
+
+
+def visit_window_text(starts_at: datetime, duration_min: int, timezone: str) -> str:
+    """`Tue Dec 2, 2:00-3:30 PM` in the customer's timezone."""
+    zone = ZoneInfo(timezone)
+    start = starts_at.astimezone(zone)
+    end = (starts_at + timedelta(minutes=duration_min)).astimezone(zone)
+
+    def clock(moment: datetime, with_half: bool) -> str:
+        text = f"{moment.hour % 12 or 12}:{moment.minute:02d}"
+        return f"{text} {'AM' if moment.hour < 12 else 'PM'}" if with_half else text
+
+    same_half = (start.hour < 12) == (end.hour < 12) and start.date() == end.date()
+    return f"{start:%a %b} {start.day}, {clock(start, not same_half)}-{clock(end, True)}"
+
+
+def _visit_had_text(db: Session, job: Job, appointment: Appointment, purpose: str) -> bool:
+    texted = db.scalar(
+        select(Message.id)
+        .where(Message.appointment_id == appointment.id, Message.purpose == purpose)
+        .limit(1)
+    )
+    if texted is not None:
+        return True
+    skipped = db.scalar(
+        select(ActivityEvent.id)
+        .where(
+            ActivityEvent.organization_id == job.organization_id,
+            ActivityEvent.job_id == job.id,
+            ActivityEvent.appointment_id == appointment.id,
+            ActivityEvent.action == "text_skipped",
+            ActivityEvent.details["purpose"].astext == purpose,
+        )
+        .limit(1)
+    )
+    return skipped is not None
 
 
 def _text_body(

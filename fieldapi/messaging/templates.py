@@ -31,6 +31,22 @@ def running_late(technician_first_name: str, organization: str, arrival: str) ->
     return f"{technician_first_name} from {organization} is running late, now around {arrival}."
 
 
+def visit_booked(organization: str, when: str) -> str:
+    return f"{organization}: your visit is booked for {when}."
+
+
+def visit_moved(organization: str, when: str) -> str:
+    return f"{organization}: your visit moved to {when}."
+
+
+def visit_reminder(organization: str, when: str) -> str:
+    return f"{organization}: a reminder of your visit {when}."
+
+
+def visit_canceled(organization: str, when: str) -> str:
+    return f"{organization}: your visit {when} was canceled. Call us to book again."
+
+
 def arrival(technician_first_name: str, organization: str) -> str:
     return f"{technician_first_name} from {organization} has arrived."
 

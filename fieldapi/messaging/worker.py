@@ -370,6 +370,7 @@ def periodic_work(
     *,
     photos: FileStore | None = None,
     photo_grace: timedelta = timedelta(hours=1),
+    reminders: Callable[[Session, datetime], object] | None = None,
 ) -> None:
     """What every worker runs every WORKER_MAINTENANCE_MINUTES; each step commits itself or
     is read-only. With `photos` (see `periodic_work_from_config`), its orphan files older
@@ -386,6 +387,8 @@ def periodic_work(
     prune_expired_keys(db, now=now)
     db.commit()
     run_periodic_maintenance(db, now)
+    if reminders is not None:
+        reminders(db, now)
     if photos is not None:
         sweep_orphan_photos(db, photos, now=now, grace=photo_grace)
 
@@ -394,11 +397,25 @@ def periodic_work_from_config(config: Mapping[str, Any]) -> Callable[[Session, d
     """`periodic_work` with the photo store of PHOTO_DIR and PHOTO_ORPHAN_GRACE_MINUTES."""
     photos = photo_store(config)
     grace = timedelta(minutes=int(config["PHOTO_ORPHAN_GRACE_MINUTES"]))
+    reminders = reminders_from_config(config)
 
     def work(db: Session, now: datetime) -> None:
-        periodic_work(db, now, photos=photos, photo_grace=grace)
+        periodic_work(db, now, photos=photos, photo_grace=grace, reminders=reminders)
 
     return work
+
+
+def reminders_from_config(config: Mapping[str, Any]) -> Callable[[Session, datetime], int]:
+    """The customers' visit reminders, with the texts' settings and QUIET_HOURS."""
+    from fieldapi.jobs.reminders import send_due_reminders
+    from fieldapi.jobs.texts import TextSettings
+
+    texts, quiet = TextSettings.from_config(config), config["QUIET_HOURS"]
+
+    def send(db: Session, now: datetime) -> int:
+        return send_due_reminders(db, now, settings=texts, quiet_hours=quiet)
+
+    return send
 
 
 def transport_from_config(config: dict[str, Any]) -> Transport:

@@ -28,6 +28,17 @@ def _positive(raw: str) -> float:
     return value
 
 
+def _hours(raw: str) -> tuple[int, int]:
+    start, sep, end = raw.partition("-")
+    try:
+        hours = (int(start), int(end))
+    except ValueError as error:
+        raise SettingError(f"not hours like 21-8: {raw!r}") from error
+    if not sep or not all(0 <= hour <= 23 for hour in hours):
+        raise SettingError(f"not hours like 21-8: {raw!r}")
+    return hours
+
+
 def _rate_limit(raw: str) -> str:
     try:
         parse_many(raw)
@@ -37,6 +48,13 @@ def _rate_limit(raw: str) -> str:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "QUIET_HOURS",
+        (21, 8),
+        _hours,
+        "`from-to` hours of the customer's night (their timezone) when no reminder is "
+        "sent; a reminder due then goes out after it if the visit is still ahead",
+    ),
     Setting(
         "TRACKING_LINK_HOURS",
         2,

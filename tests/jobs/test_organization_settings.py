@@ -25,6 +25,10 @@ def test_everyone_reads_the_settings(
         "name": org.name,
         "timezone": org.timezone,
         "arrival_texts": True,
+        "booked_texts": True,
+        "reminder_texts": True,
+        "reminder_hours": 24,
+        "canceled_texts": True,
         "auto_start_on_arrival": False,
     }
     assert tech_client.get(PATH).json == expected

@@ -1,4 +1,5 @@
-"""The customer's side: tracking of a visit, arrival from fixes, auto start on arrival
+"""The customer's side: tracking of a visit, arrival from fixes, auto start on arrival,
+the schedule texts' settings
 
 Revision ID: 0010_customer_side
 Revises: 0008_messages_queued_at
@@ -46,6 +47,15 @@ def upgrade() -> None:
         "organizations",
         sa.Column("auto_start_on_arrival", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    for name in ("booked_texts", "reminder_texts", "canceled_texts"):
+        op.add_column(
+            "organizations",
+            sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.true()),
+        )
+    op.add_column(
+        "organizations",
+        sa.Column("reminder_hours", sa.Integer(), nullable=False, server_default="24"),
+    )
     # The ping path asks "is this technician en route?" on every upload: a tiny index.
     op.create_index(
         "ix_appointments_enroute_technician_id",
@@ -57,5 +67,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_appointments_enroute_technician_id", table_name="appointments")
+    for name in ("reminder_hours", "canceled_texts", "reminder_texts", "booked_texts"):
+        op.drop_column("organizations", name)
     op.drop_column("organizations", "auto_start_on_arrival")
     op.drop_table("visit_tracking")

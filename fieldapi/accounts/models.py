@@ -38,6 +38,9 @@ class Organization(IdMixin, TimestampMixin, Base):
     reminder_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
     reminder_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     canceled_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The customers' booking page GET /book/<booking_slug>, while enabled.
+    booking_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    booking_slug: Mapped[str | None] = mapped_column(String(60), unique=True)
 
 
 class User(IdMixin, TimestampMixin, Base):

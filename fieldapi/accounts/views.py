@@ -220,6 +220,8 @@ def organization_view(organization: Organization) -> dict[str, Any]:
         "reminder_hours": organization.reminder_hours,
         "canceled_texts": organization.canceled_texts,
         "auto_start_on_arrival": organization.auto_start_on_arrival,
+        "booking_enabled": organization.booking_enabled,
+        "booking_slug": organization.booking_slug,
     }
 
 

@@ -30,6 +30,8 @@ def test_everyone_reads_the_settings(
         "reminder_hours": 24,
         "canceled_texts": True,
         "auto_start_on_arrival": False,
+        "booking_enabled": False,
+        "booking_slug": None,
     }
     assert tech_client.get(PATH).json == expected
     assert dispatcher_client.get(PATH).json == expected

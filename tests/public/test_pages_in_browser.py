@@ -1,5 +1,6 @@
 """The customer's pages in a real headless Chromium (Debian's, driven by Playwright):
-the tracking page follows a simulated technician's drive without reloading.
+the tracking page follows a simulated technician's drive without reloading; the booking
+page goes from the form through the SMS code to the confirmation.
 Screenshots are kept under var/screenshots/ for a human look."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
 from fieldapi.jobs import commands
 from fieldapi.jobs.customers import site_point
-from fieldapi.jobs.models import Customer
+from fieldapi.jobs.models import Customer, Job
 from fieldapi.jobs.texts import TextSettings
 from fieldapi.messaging.models import Message
 from tests.conftest import TEST_SECRET_KEY, WRIGLEY, unique_phone
@@ -195,3 +196,50 @@ def test_the_tracking_page_follows_the_drive(
     assert page.is_hidden("#map")
     page.screenshot(path=str(SCREENSHOTS / "tracking-3-arrived.png"), full_page=True)
     assert fetched_elsewhere == []  # nothing from a CDN or a tile server
+
+
+def test_the_booking_page_goes_from_the_form_through_the_code_to_the_confirmation(
+    committed: Session, live_server: str, browser_page: Page
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    organization, _owner = create_organization(
+        committed,
+        name="Done Right Home Services",
+        owner_name="Dana Reyes",
+        owner_phone=unique_phone(),
+        timezone="America/Chicago",
+    )
+    organization.booking_slug, organization.booking_enabled = "done-right", True
+    committed.commit()
+    page = browser_page
+    page.goto(f"{live_server}/book/done-right")
+    page.fill("#name", "Ana Ruiz")
+    page.fill("#phone", "(312) 555-0142")
+    page.fill("#address", "3600 N Clark St, Chicago")
+    page.fill("#description", "The furnace bangs when it starts.")
+    day = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%d")  # the browser runs in UTC
+    page.fill("input[name=start0]", f"{day}T09:00")
+    page.fill("input[name=end0]", f"{day}T12:00")
+    page.screenshot(path=str(SCREENSHOTS / "booking-1-form.png"), full_page=True)
+    page.click("#submit")
+    page.wait_for_selector("#passcode", state="visible")
+    committed.expire_all()
+    code = (
+        committed.scalars(select(Message.body).where(Message.to_phone == "+13125550142"))
+        .one()
+        .split()[0]
+    )
+
+    page.fill("#passcode", "000000" if code != "000000" else "111111")  # a wrong one first
+    page.click("#submit")
+    page.wait_for_selector("#error:has-text('passcode')")
+    page.screenshot(path=str(SCREENSHOTS / "booking-2-wrong-code.png"), full_page=True)
+    page.fill("#passcode", code)
+    page.click("#submit")
+    page.wait_for_selector("#done", state="visible")
+    assert page.inner_text("h1") == "Request sent"
+    page.screenshot(path=str(SCREENSHOTS / "booking-3-confirmation.png"), full_page=True)
+    committed.expire_all()
+    job = committed.scalars(select(Job).where(Job.organization_id == organization.id)).one()
+    assert (job.status, job.source) == ("offered", "booking")
+    assert job.preferred_windows is not None and len(job.preferred_windows) == 1

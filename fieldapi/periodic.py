@@ -24,6 +24,8 @@ from fieldapi.accounts.sessions import prune_used_refresh_tokens
 from fieldapi.db import make_engine, resolve_database_url
 from fieldapi.idempotency import prune_expired_keys
 from fieldapi.jobs.photo_sweep import sweep_orphan_photos
+from fieldapi.jobs.reminders import send_due_reminders
+from fieldapi.jobs.texts import TextSettings
 from fieldapi.locations import maintenance as location_maintenance
 from fieldapi.messaging.delivery import purge_unmatched_callbacks
 from fieldapi.messaging.worker import Worker, WorkerSettings, transport_from_config
@@ -45,6 +47,11 @@ def _sweep_photos(db: Session, now: datetime, config: Config) -> None:
     sweep_orphan_photos(db, photo_store(config), now=now, grace=grace)
 
 
+def _send_reminders(db: Session, now: datetime, config: Config) -> int:
+    texts, quiet = TextSettings.from_config(config), config["QUIET_HOURS"]
+    return send_due_reminders(db, now, settings=texts, quiet_hours=quiet)
+
+
 JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         "forget unmatched delivery callbacks", lambda db, now, _: purge_unmatched_callbacks(db, now)
@@ -60,6 +67,7 @@ JOBS: tuple[PeriodicJob, ...] = (
         "location partitions and stale positions",
         lambda db, now, _: location_maintenance.run_periodic_maintenance(db, now),
     ),
+    PeriodicJob("customers' visit reminders", _send_reminders),
     PeriodicJob("sweep orphan photo files", _sweep_photos),
 )
 

@@ -14,7 +14,9 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +31,16 @@ class Organization(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     arrival_texts: Mapped[bool] = mapped_column(default=True)
+    # The technician's fixes at the site start the appointment (through the lifecycle).
+    auto_start_on_arrival: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The customer's texts about the schedule: booked (or moved), a reminder, canceled.
+    booked_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    reminder_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    reminder_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    canceled_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The customers' booking page GET /book/<booking_slug>, while enabled.
+    booking_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    booking_slug: Mapped[str | None] = mapped_column(String(60), unique=True)
 
 
 class User(IdMixin, TimestampMixin, Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -64,6 +65,31 @@ def create_organization_and_owner(
     return organization, owner
 
 
+BOOKING_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}[a-z0-9]")
+
+
+def _check_booking_slug(db: Session, organization: Organization, slug: str) -> str:
+    if not BOOKING_SLUG.fullmatch(slug):
+        raise Unprocessable(
+            "A booking slug is 3 to 60 lowercase letters, digits and inner dashes.",
+            errors={"booking_slug": ["Like done-right-chicago."]},
+        )
+    taken = db.scalar(
+        select(Organization.id).where(
+            Organization.booking_slug == slug, Organization.id != organization.id
+        )
+    )
+    if taken is not None:
+        raise Conflict("That booking slug is taken.", errors={"booking_slug": ["Taken."]})
+    return slug
+
+
+#: The organization's switches of the customer's schedule texts (and the reminder's lead).
+CUSTOMER_TEXT_SETTINGS = frozenset(
+    {"booked_texts", "reminder_texts", "reminder_hours", "canceled_texts"}
+)
+
+
 def update_organization(
     db: Session,
     principal: Principal,
@@ -71,8 +97,13 @@ def update_organization(
     name: str | None = None,
     timezone: str | None = None,
     arrival_texts: bool | None = None,
+    auto_start_on_arrival: bool | None = None,
+    booking_enabled: bool | None = None,
+    booking_slug: str | None = None,
+    **customer_texts: bool | int,
 ) -> Organization:
-    """Rename, move to another timezone, or turn the arrival text on or off (dispatchers)."""
+    """Rename, move to another timezone, turn the arrival text or the start on arrival on or
+    off (dispatchers)."""
     require_manager(principal, "change the organization's settings")
     organization = db.get_one(Organization, principal.organization_id)
     if name is not None:
@@ -83,5 +114,18 @@ def update_organization(
         organization.timezone = check_timezone(timezone)
     if arrival_texts is not None:
         organization.arrival_texts = arrival_texts
+    if auto_start_on_arrival is not None:
+        organization.auto_start_on_arrival = auto_start_on_arrival
+    if booking_slug is not None:
+        organization.booking_slug = _check_booking_slug(db, organization, booking_slug)
+    if booking_enabled is not None:
+        if booking_enabled and organization.booking_slug is None:
+            raise Unprocessable(
+                "Pick a booking_slug before turning booking on.",
+                errors={"booking_slug": ["Needed for booking."]},
+            )
+        organization.booking_enabled = booking_enabled
+    for name in CUSTOMER_TEXT_SETTINGS & customer_texts.keys():
+        setattr(organization, name, customer_texts[name])
     db.commit()
     return organization

@@ -90,3 +90,27 @@ class OrganizationSettingsSchema(Schema):
     arrival_texts = fields.Boolean(
         metadata={"description": "text customers when their technician starts the visit"}
     )
+    booked_texts = fields.Boolean(
+        metadata={"description": "text customers when a visit is booked or moved"}
+    )
+    reminder_texts = fields.Boolean(
+        metadata={"description": "text customers a reminder `reminder_hours` before a visit"}
+    )
+    reminder_hours = fields.Integer(validate=validate.Range(min=1, max=168))
+    canceled_texts = fields.Boolean(
+        metadata={"description": "text customers when a visit is canceled"}
+    )
+    booking_enabled = fields.Boolean(
+        metadata={"description": "the booking page GET /book/<booking_slug> takes requests"}
+    )
+    booking_slug = fields.String(
+        validate=validate.Length(min=3, max=60),
+        allow_none=False,
+        metadata={"example": "done-right-chicago"},
+    )
+    auto_start_on_arrival = fields.Boolean(
+        metadata={
+            "description": "start an en-route visit when the technician's fixes show "
+            "them at the site"
+        }
+    )

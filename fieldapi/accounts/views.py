@@ -216,6 +216,13 @@ def organization_view(organization: Organization) -> dict[str, Any]:
         "name": organization.name,
         "timezone": organization.timezone,
         "arrival_texts": organization.arrival_texts,
+        "booked_texts": organization.booked_texts,
+        "reminder_texts": organization.reminder_texts,
+        "reminder_hours": organization.reminder_hours,
+        "canceled_texts": organization.canceled_texts,
+        "auto_start_on_arrival": organization.auto_start_on_arrival,
+        "booking_enabled": organization.booking_enabled,
+        "booking_slug": organization.booking_slug,
     }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     exists,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
@@ -75,6 +76,12 @@ class Job(IdMixin, TimestampMixin, Base):
     canceled: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20))  # derived by the lifecycle, stored for queries
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Where the job came from: dispatcher | enterprise | booking (a customer's request).
+    source: Mapped[str] = mapped_column(
+        String(20), default="dispatcher", server_default="dispatcher"
+    )
+    # A booking request's preferred windows: [{"start": iso, "end": iso}].
+    preferred_windows: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB)
 
     appointments: Mapped[list[Appointment]] = relationship(
         back_populates="job",
@@ -92,6 +99,12 @@ class Appointment(IdMixin, TimestampMixin, Base):
         Index("ix_appointments_organization_id_starts_at", "organization_id", "starts_at"),
         Index("ix_appointments_technician_id_starts_at", "technician_id", "starts_at"),
         Index("ix_appointments_job_id", "job_id"),
+        # The ping path asks "is this technician en route?" on every upload.
+        Index(
+            "ix_appointments_enroute_technician_id",
+            "technician_id",
+            postgresql_where=text("status = 'enroute'"),
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))

@@ -89,6 +89,8 @@ def job_view(job: Job, technicians: dict[uuid.UUID, User], principal: Principal)
         "status": job.status,
         "offer_state": job.offer_state,
         "provider_name": job.provider_name,
+        "source": job.source,
+        "preferred_windows": job.preferred_windows or [],
         "customer": customer_view(job.customer),
         "appointments": [
             appointment_view(row, snapshot, technicians, actor)

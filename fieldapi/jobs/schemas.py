@@ -166,6 +166,11 @@ class JobSchema(Schema):
     provider_name = fields.String(
         allow_none=True, metadata={"description": "the enterprise that offered the job"}
     )
+    source = fields.String(metadata={"enum": ["dispatcher", "enterprise", "booking"]})
+    preferred_windows = fields.List(
+        fields.Dict(keys=fields.String(), values=fields.String()),
+        metadata={"description": "a booking request's windows: [{start, end}]"},
+    )
     customer = fields.Nested(CustomerSchema)
     appointments = fields.List(fields.Nested(AppointmentSchema))
     allowed_actions = fields.List(

@@ -20,6 +20,7 @@ from fieldapi.db import database, session, utcnow
 from fieldapi.errors import DomainError
 from fieldapi.idempotency import idempotent_view_authenticates, key_sent
 from fieldapi.input_guard import JSON_TYPE, takes_body
+from fieldapi.jobs.en_route import DriveSettings, follow_the_drive
 from fieldapi.locations import service
 from fieldapi.locations.body import read_ping_batch
 from fieldapi.locations.ingest import ingest_request
@@ -57,6 +58,7 @@ def post_locations() -> Response:
     the batch; a ping with the same `recorded_at` as a stored one is a duplicate.
     """
     raw_pings = _read_batch()
+    now = utcnow()
     result = ingest_request(
         session(),
         raw_pings=raw_pings,
@@ -65,9 +67,18 @@ def post_locations() -> Response:
         authenticate=current_principal,
         connect=database().autocommit,
         secret_key=current_app.config["SECRET_KEY"],
-        now=utcnow(),
+        now=now,
         limits=_limits(),
     )
+    if result.en_route_of is not None:
+        organization_id, user_id = result.en_route_of
+        follow_the_drive(
+            session(),
+            organization_id=organization_id,
+            technician_id=user_id,
+            now=now,
+            settings=DriveSettings.from_config(current_app.config),
+        )
     # IngestResultSchema's shape written directly: the hottest endpoint skips a dump
     # of plain ints and strings.
     return Response(service.ingest_result_json(result), mimetype="application/json")

@@ -25,6 +25,13 @@ def test_everyone_reads_the_settings(
         "name": org.name,
         "timezone": org.timezone,
         "arrival_texts": True,
+        "booked_texts": True,
+        "reminder_texts": True,
+        "reminder_hours": 24,
+        "canceled_texts": True,
+        "auto_start_on_arrival": False,
+        "booking_enabled": False,
+        "booking_slug": None,
     }
     assert tech_client.get(PATH).json == expected
     assert dispatcher_client.get(PATH).json == expected

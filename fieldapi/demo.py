@@ -23,6 +23,8 @@ from fieldapi.lifecycle import ActionName
 
 DEMO_ORG = "Done Right Home Services"
 DEMO_DISPATCHER_PHONE = "+13122000100"
+DEMO_ENTERPRISE = "Acme Home Warranty"
+DEMO_MANAGER_PHONE = "+13122000300"
 DEMO_TEAM = (
     ("Sam Ortiz", "+13122000101", "technician"),
     ("Priya Nair", "+13122000102", "technician"),
@@ -121,10 +123,17 @@ def seed_jobs(
     job(ada, "Quote: new ductwork", None, 0)
     canceled = job(maria, "Gutter cleaning", priya, 26)
     job_action(db, boss, canceled, ActionName.CANCEL, reason="Customer rescheduling", now=utcnow())
+    acme, _manager = create_organization(
+        db,
+        name=DEMO_ENTERPRISE,
+        owner_name="Morgan Hale",
+        owner_phone=DEMO_MANAGER_PHONE,
+        kind="enterprise",
+    )
     create_offer(
         db,
         organization_id=dispatcher.organization_id,
-        provider_name="Acme Home Warranty",
+        offered_by_id=acme.id,
         customer_id=maria.id,
         title="Warranty claim: dishwasher",
         now=utcnow(),

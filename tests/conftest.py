@@ -145,14 +145,29 @@ def make_org(db: Session) -> Callable[..., Organization]:
         name: str = "Done Right Home Services",
         timezone: str = "America/Chicago",
         owner_name: str = "Dana Dispatcher",
+        kind: str = "provider",
     ) -> Organization:
         organization, _owner = create_organization(
-            db, name=name, owner_name=owner_name, owner_phone=unique_phone(), timezone=timezone
+            db,
+            name=name,
+            owner_name=owner_name,
+            owner_phone=unique_phone(),
+            timezone=timezone,
+            kind=kind,
         )
         db.commit()
         return organization
 
     return make
+
+
+def enterprise_named(db: Session, name: str) -> Organization:
+    """An enterprise organization (with its first manager) that can offer jobs."""
+    enterprise, _manager = create_organization(
+        db, name=name, owner_name="Erin Manager", owner_phone=unique_phone(), kind="enterprise"
+    )
+    db.commit()
+    return enterprise
 
 
 @pytest.fixture

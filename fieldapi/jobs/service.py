@@ -167,14 +167,19 @@ def create_offer(
     db: Session,
     *,
     organization_id: uuid.UUID,
-    provider_name: str,
+    offered_by_id: uuid.UUID,
     customer_id: uuid.UUID,
     title: str,
     description: str | None = None,
+    external_id: str | None = None,
+    appointment_windows: list[dict[str, str]] | None = None,
+    acting_name: str | None = None,
     now: datetime,
+    commit: bool = True,
 ) -> uuid.UUID:
-    """An enterprise (`provider_name`) offers a job to the organization: `offered` until a
-    dispatcher accepts or declines it. (No enterprise API yet: the demo and tests use this.)"""
+    """An enterprise (`offered_by_id`) offers a job to the organization: `offered` until a
+    dispatcher accepts or declines it. `commit=False` leaves the transaction open for the
+    caller's other writes (the enterprise's offer commits once)."""
     customer = db.scalar(
         select(Customer.id).where(
             Customer.id == customer_id, Customer.organization_id == organization_id
@@ -188,7 +193,9 @@ def create_offer(
         customer_id=customer_id,
         title=_title(title),
         description=description,
-        provider_name=provider_name,
+        offered_by_id=offered_by_id,
+        external_id=external_id,
+        appointment_windows=appointment_windows or [],
         created_at=now,
         updated_at=now,
     )
@@ -198,8 +205,10 @@ def create_offer(
     db.add(job)
     write_back(db, job, [], decision)
     db.flush()
-    record_activity(db, job, decision.activity, acting)
-    db.commit()
+    extra = None if acting_name is None else {"by": acting_name}
+    record_activity(db, job, decision.activity, acting, extra=extra)
+    if commit:
+        db.commit()
     return job.id
 
 

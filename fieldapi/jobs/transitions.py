@@ -21,6 +21,7 @@ from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.policy import visible_appointments
 from fieldapi.accounts.principal import Principal
+from fieldapi.enterprise.events import job_changed
 from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from fieldapi.eta.service import EtaSettings
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer, Job
@@ -155,6 +156,7 @@ def record_activity(
             details={**activity.details, **(extra or {})},
         )
     )
+    job_changed(db, job, action=activity.action, at=activity.at, details=activity.details)
 
 
 def log_event(
@@ -183,6 +185,7 @@ def log_event(
             details=dict(details or {}),
         )
     )
+    job_changed(db, job, action=action, at=at, details=details or {})
 
 
 def queue_text(

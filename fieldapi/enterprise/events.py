@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldapi.db import utcnow
 from fieldapi.enterprise.job_view import job_view_of
 from fieldapi.enterprise.models import EnterpriseWebhook, WebhookDelivery
 from fieldapi.jobs.models import Job
@@ -32,9 +33,10 @@ def event_type(action: str) -> str:
 
 
 def job_changed(
-    db: Session, job: Job, *, action: str, at: datetime, details: Mapping[str, Any]
+    db: Session, job: Job, *, action: str, at: datetime | None, details: Mapping[str, Any]
 ) -> None:
     """Queue a delivery for the enterprise that offered `job` (nothing for other jobs)."""
+    at = at or utcnow()
     if job.offered_by_id is None or action in NOT_EVENTS:
         return
     if details.get("visibility") == "private":

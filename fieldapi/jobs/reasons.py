@@ -72,8 +72,14 @@ def replace_reasons(
 ) -> list[CompleteReason]:
     """Replace the whole list (dispatchers), in the order given."""
     require_manager(principal, "change the complete reasons")
+    return write_reasons(db, principal.organization_id, reasons)
+
+
+def write_reasons(
+    db: Session, organization_id: uuid.UUID, reasons: Sequence[dict[str, Any]]
+) -> list[CompleteReason]:
+    """Check and replace an organization's list (a provider's, or an enterprise's own)."""
     checked = check_reasons(reasons)
-    organization_id = principal.organization_id
     # Two dispatchers saving at once take turns instead of colliding on the primary key.
     # NO KEY UPDATE: inserts referencing the organization (pings, jobs) are not held up.
     db.execute(

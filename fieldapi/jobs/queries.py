@@ -95,6 +95,9 @@ def job_view(job: Job, technicians: dict[uuid.UUID, User], principal: Principal)
         "status": job.status,
         "offer_state": job.offer_state,
         "provider_name": job.provider_name,
+        "offered_by": None
+        if job.offered_by is None
+        else {"id": job.offered_by.id, "name": job.offered_by.name},
         "customer": customer_view(job.customer),
         "appointments": [
             appointment_view(row, snapshot, technicians, actor)

@@ -156,6 +156,11 @@ class CalendarAppointmentSchema(AppointmentSchema):
     customer = fields.Nested(CustomerSchema)
 
 
+class OfferedBySchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+
+
 class JobSchema(Schema):
     id = fields.UUID()
     title = fields.String()
@@ -164,6 +169,9 @@ class JobSchema(Schema):
     offer_state = fields.String(metadata={"enum": ["none", "pending", "accepted"]})
     provider_name = fields.String(
         allow_none=True, metadata={"description": "the enterprise that offered the job"}
+    )
+    offered_by = fields.Nested(
+        OfferedBySchema, allow_none=True, metadata={"description": "the enterprise that offered it"}
     )
     customer = fields.Nested(CustomerSchema)
     appointments = fields.List(fields.Nested(AppointmentSchema))

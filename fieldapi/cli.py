@@ -123,7 +123,7 @@ def drive_demo(args: argparse.Namespace) -> None:
     import fieldapi.models  # noqa: F401  (every mapper, for the foreign keys between them)
     from fieldapi.config import load_config
     from fieldapi.demo_drive import demo_organization_id, drive
-    from fieldapi.jobs.transitions import TextSettings
+    from fieldapi.jobs.texts import TextSettings
     from fieldapi.locations.service import Limits
 
     config = load_config()

@@ -15,10 +15,15 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
-from fieldapi.jobs.actions import appointment_action, job_action
+from fieldapi.jobs.commands import (
+    AppointmentInput,
+    appointment_action,
+    create_job,
+    create_offer,
+    job_action,
+)
 from fieldapi.jobs.models import Appointment, Customer, Job
-from fieldapi.jobs.service import AppointmentInput, create_job, create_offer
-from fieldapi.jobs.transitions import TextSettings
+from fieldapi.jobs.texts import TextSettings
 from fieldapi.lifecycle import ActionName
 
 DEMO_ORG = "Done Right Home Services"

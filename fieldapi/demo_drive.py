@@ -4,7 +4,7 @@ The pings go through `fieldapi.locations.service.ingest_pings`, the function beh
 POST /v1/locations, so the team map, tracks and the on-my-way ETA see them as they see a
 phone's. Like a technician, a driver presses On My Way after its first ping (so the
 customer's text has an ETA from a real position) and Start on arrival, through
-`fieldapi.jobs.actions.appointment_action`, the service of the HTTP actions. The geometry is
+`fieldapi.jobs.commands.appointment_action`, the service of the HTTP actions. The geometry is
 pure (`step_toward`); `tick` records one ping per driver and presses the buttons; `drive`
 is the thin loop around it, with an injectable clock and wait so tests never sleep.
 """
@@ -31,9 +31,9 @@ from fieldapi.db import utcnow
 from fieldapi.demo import DEMO_ORG
 from fieldapi.errors import DomainError
 from fieldapi.eta.positions import latest_known_position
-from fieldapi.jobs.actions import appointment_action
+from fieldapi.jobs.commands import appointment_action
 from fieldapi.jobs.models import Appointment, Customer, Job
-from fieldapi.jobs.transitions import TextSettings
+from fieldapi.jobs.texts import TextSettings
 from fieldapi.locations.pings import EARTH_RADIUS_M, distance_m, iso_utc
 from fieldapi.locations.service import Limits, ingest_pings
 

@@ -34,9 +34,9 @@ from fieldapi.demo_drive import (
 )
 from fieldapi.eta.model import clock_text
 from fieldapi.eta.positions import latest_known_position
-from fieldapi.jobs.actions import job_action
+from fieldapi.jobs.commands import job_action
 from fieldapi.jobs.models import ActivityEvent, Appointment, Job
-from fieldapi.jobs.transitions import TextSettings
+from fieldapi.jobs.texts import TextSettings
 from fieldapi.lifecycle import ActionName
 from fieldapi.locations.models import LatestLocation, LocationPing
 from fieldapi.locations.pings import distance_m

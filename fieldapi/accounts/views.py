@@ -217,14 +217,17 @@ def update_member(args: dict[str, Any], user_id: uuid.UUID) -> dict[str, Any]:
 
 
 def organization_view(organization: Organization) -> dict[str, Any]:
-    return {
+    """The settings; the connection code only for the provider's dispatchers."""
+    view = {
         "id": organization.id,
         "name": organization.name,
         "timezone": organization.timezone,
         "arrival_texts": organization.arrival_texts,
         "kind": organization.kind,
-        "connection_code": organization.connection_code,
     }
+    if current_principal().is_dispatcher:
+        view["connection_code"] = organization.connection_code
+    return view
 
 
 @organization_blp.route("", methods=["GET"])

@@ -1,7 +1,7 @@
 """Offers: an enterprise sends a job to a provider it is connected to.
 
 One transaction: the provider's customer (matched by phone within the provider), the
-`offered` job (through the lifecycle, in `jobs.service.create_offer`) and the texts to the
+`offered` job (through the lifecycle, in `jobs.commands.create_offer`) and the texts to the
 provider's dispatchers. `external_id` is unique per enterprise: a retry answers the job
 made the first time.
 """
@@ -22,9 +22,9 @@ from fieldapi.enterprise.access import require_enterprise_manager
 from fieldapi.enterprise.connections import active_connection
 from fieldapi.enterprise.texts import TextRules, offer_text, text_dispatchers
 from fieldapi.errors import NotFound, Unprocessable
+from fieldapi.jobs.commands import create_offer
 from fieldapi.jobs.customers import find_or_add_customer
 from fieldapi.jobs.models import Job
-from fieldapi.jobs.service import create_offer
 
 MAX_WINDOWS = 20
 
@@ -105,6 +105,14 @@ def make_offer(
         raise Unprocessable(
             f"Customer: {error.message}", errors={"customer": error.errors}
         ) from error
+    name, title = enterprise.name, offer.title.strip()
+
+    def text_the_dispatchers(job: Job) -> None:
+        body = offer_text(name, title)
+        text_dispatchers(
+            db, job.organization_id, body=body, purpose="job_offer", job_id=job.id, rules=rules
+        )
+
     job_id = create_offer(
         db,
         organization_id=offer.provider_id,
@@ -116,15 +124,6 @@ def make_offer(
         appointment_windows=windows,
         acting_name=principal.name,
         now=now,
-        commit=False,
+        before_commit=text_the_dispatchers,
     )
-    text_dispatchers(
-        db,
-        offer.provider_id,
-        body=offer_text(enterprise.name, offer.title.strip()),
-        purpose="job_offer",
-        job_id=job_id,
-        rules=rules,
-    )
-    db.commit()
     return Offered(job_id, created=True)

@@ -16,8 +16,8 @@ from fieldapi.accounts.principal import Principal
 from fieldapi.enterprise.jobs import offered_job
 from fieldapi.enterprise.texts import MAX_REMINDER_CHARS, TextRules, reminder_text, text_dispatchers
 from fieldapi.errors import Conflict, TooManyRequests, Unprocessable
+from fieldapi.jobs.activity import Acting, record_event
 from fieldapi.jobs.models import ActivityEvent, Job
-from fieldapi.jobs.transitions import Acting, log_event
 
 REMINDER_EVERY = timedelta(hours=1)
 
@@ -68,6 +68,6 @@ def send_reminder(
     )
     acting = Acting(lc.Actor(kind=lc.ActorKind.ENTERPRISE), principal.user_id, principal.name)
     details = {"by": principal.name, "message": message, "texted": len(texted)}
-    log_event(db, job, action="reminder_sent", at=now, acting=acting, details=details)
+    record_event(db, job, action="reminder_sent", at=now, acting=acting, details=details)
     db.commit()
     return len(texted)

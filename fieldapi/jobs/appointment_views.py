@@ -13,7 +13,7 @@ from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_req
 from fieldapi.db import session, utcnow
 from fieldapi.errors import Unprocessable
 from fieldapi.idempotency import idempotent
-from fieldapi.jobs import actions, queries, service
+from fieldapi.jobs import commands, queries
 from fieldapi.jobs.schemas import (
     AppointmentUpdateSchema,
     CalendarAppointmentSchema,
@@ -26,7 +26,7 @@ from fieldapi.jobs.schemas import (
     OnMyWaySchema,
     PauseSchema,
 )
-from fieldapi.jobs.transitions import TextSettings
+from fieldapi.jobs.texts import TextSettings
 from fieldapi.jobs.views_common import job_answer, page_answer
 
 blp = Blueprint(
@@ -66,7 +66,7 @@ def get_appointment(appointment_id: uuid.UUID) -> dict[str, Any]:
 def update_appointment(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
     """Reschedule or reassign a scheduled appointment (dispatchers); no status changes."""
     db, principal = session(), current_principal()
-    service.update_appointment(db, principal, appointment_id, body, now=utcnow())
+    commands.update_appointment(db, principal, appointment_id, body, now=utcnow())
     return queries.get_appointment(db, principal, appointment_id)
 
 
@@ -77,11 +77,11 @@ def update_appointment(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[
 @blp.alt_response(409, description=REFUSED)
 def delete_appointment(appointment_id: uuid.UUID) -> None:
     """Delete a scheduled appointment (dispatchers); with no other, the job is unscheduled."""
-    service.delete_appointment(session(), current_principal(), appointment_id, now=utcnow())
+    commands.delete_appointment(session(), current_principal(), appointment_id, now=utcnow())
 
 
 def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> dict[str, Any]:
-    result = actions.appointment_action(
+    result = commands.appointment_action(
         session(),
         current_principal(),
         appointment_id,

@@ -19,11 +19,11 @@ from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import User
-from fieldapi.accounts.policy import visible_jobs
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable
+from fieldapi.jobs.activity import Acting, record_event
 from fieldapi.jobs.models import Job, JobNote, JobPhoto
-from fieldapi.jobs.transitions import Acting, log_event
+from fieldapi.jobs.visibility import visible_jobs
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.storage import FileStore
 
@@ -103,7 +103,7 @@ def add_note(
         created_at=now,
     )
     db.add(note)
-    log_event(
+    record_event(
         db,
         job,
         action="note_added",
@@ -179,7 +179,7 @@ def add_photo(
     )
     photo.storage_key = f"{job.organization_id}/{photo.id}"
     db.add(photo)
-    log_event(
+    record_event(
         db,
         job,
         action="photo_added",

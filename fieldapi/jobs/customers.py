@@ -8,26 +8,17 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.organizations import check_timezone
-from fieldapi.accounts.policy import is_manager, require_manager, visible_jobs
+from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
-from fieldapi.jobs.models import Customer, Job
+from fieldapi.jobs.models import Customer
+from fieldapi.jobs.visibility import visible_customers
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.phones import InvalidPhone, to_e164
-
-
-def visible_customers(principal: Principal) -> ColumnElement[bool]:
-    """Managers see every customer; technicians those of the jobs they may see."""
-    in_org = Customer.organization_id == principal.organization_id
-    if is_manager(principal):
-        return in_org
-    return in_org & exists(
-        select(Job.id).where(Job.customer_id == Customer.id, visible_jobs(principal))
-    )
 
 
 def site_point(lat: float, lon: float) -> Any:

@@ -12,7 +12,7 @@ from fieldapi import lifecycle as lc
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.idempotency import idempotent
-from fieldapi.jobs import actions, attachments, queries, service
+from fieldapi.jobs import activity, attachments, commands, queries
 from fieldapi.jobs.schemas import (
     ActivityPageSchema,
     AppointmentCreateSchema,
@@ -58,10 +58,10 @@ _PHOTO_BODY = {
 def create_job(body: dict[str, Any]) -> dict[str, Any]:
     """Create a job (dispatchers): `scheduled` with an appointment, else `unscheduled`."""
     appointment = body.pop("appointment", None)
-    job_id = service.create_job(
+    job_id = commands.create_job(
         session(),
         current_principal(),
-        appointment=None if appointment is None else service.AppointmentInput(**appointment),
+        appointment=None if appointment is None else commands.AppointmentInput(**appointment),
         now=utcnow(),
         **body,
     )
@@ -97,12 +97,12 @@ def get_job(job_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, JobSchema)
 def update_job(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """Edit a job's title or description (dispatchers)."""
-    service.update_job(session(), current_principal(), job_id, body, now=utcnow())
+    commands.update_job(session(), current_principal(), job_id, body, now=utcnow())
     return job_answer(job_id)
 
 
 def _act(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) -> None:
-    actions.job_action(
+    commands.job_action(
         session(), current_principal(), job_id, action, reason=body.get("reason"), now=utcnow()
     )
 
@@ -165,8 +165,8 @@ def reopen_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 def add_appointment(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """Schedule an appointment on a job (dispatchers); the job becomes `scheduled`."""
     db, principal = session(), current_principal()
-    appointment_id = service.add_appointment(
-        db, principal, job_id, service.AppointmentInput(**body), now=utcnow()
+    appointment_id = commands.add_appointment(
+        db, principal, job_id, commands.AppointmentInput(**body), now=utcnow()
     )
     return queries.get_appointment(db, principal, appointment_id)
 
@@ -178,7 +178,7 @@ def add_appointment(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, ActivityPageSchema)
 def job_activity(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The job's activity log, oldest first: status changes, texts, notes, photos."""
-    return page_answer(queries.list_activity(session(), current_principal(), job_id, **query))
+    return page_answer(activity.list_activity(session(), current_principal(), job_id, **query))
 
 
 @blp.route("/<uuid:job_id>/notes", methods=["POST"])

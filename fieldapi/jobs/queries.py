@@ -1,4 +1,4 @@
-"""Reading jobs, the calendar and the activity log, shaped for the wire.
+"""Reading jobs, appointments and the calendar, shaped for the wire.
 
 Every job answer carries its `status`, its `appointments` and the `allowed_actions` of the
 caller (from the lifecycle, so the apps show exactly the buttons that will work).
@@ -16,19 +16,13 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import User
-from fieldapi.accounts.policy import (
-    is_manager,
-    shown_appointments,
-    visible_activity,
-    visible_appointments,
-    visible_jobs,
-)
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
 from fieldapi.jobs.customers import site_lat_lon
-from fieldapi.jobs.models import ActivityEvent, Appointment, Customer, Job
-from fieldapi.jobs.service import MAX_DURATION_MIN
+from fieldapi.jobs.models import Appointment, Customer, Job
+from fieldapi.jobs.rules import MAX_DURATION_MIN
 from fieldapi.jobs.snapshots import job_snapshot
+from fieldapi.jobs.visibility import shown_appointments, visible_appointments, visible_jobs
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 
 MAX_CALENDAR_WINDOW = timedelta(days=62)
@@ -233,57 +227,3 @@ def calendar(
     technicians = technicians_of(db, (a for row in page.items for a in row.job.appointments))
     actor = principal.actor()
     return Page([calendar_item(row, technicians, actor) for row in page.items], page.next_cursor)
-
-
-def list_activity(
-    db: Session,
-    principal: Principal,
-    job_id: uuid.UUID,
-    *,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> Page[dict[str, Any]]:
-    """The job's activity log, oldest first (a technician: without others' visits)."""
-    if db.scalar(select(Job.id).where(Job.id == job_id, visible_jobs(principal))) is None:
-        raise NotFound("No such job.")
-    page = paginate(
-        db,
-        select(ActivityEvent).where(ActivityEvent.job_id == job_id, visible_activity(principal)),
-        keys=(ActivityEvent.at, ActivityEvent.id),
-        key_of=lambda event: (event.at, event.id),
-        limit=limit,
-        cursor=cursor,
-    )
-    views = [activity_view(event) for event in page.items]
-    if not is_manager(principal):  # a whole-job entry lists every visit it moved: only theirs
-        theirs = {
-            str(visit_id)
-            for visit_id in db.scalars(
-                select(Appointment.id).where(
-                    Appointment.job_id == job_id, visible_appointments(principal)
-                )
-            )
-        }
-        for view in views:
-            view["details"] = _only_visits(view["details"], theirs)
-    return Page(views, page.next_cursor)
-
-
-def _only_visits(details: dict[str, Any], visits: set[str]) -> dict[str, Any]:
-    return {
-        key: [v for v in value if str(v) in visits] if key.endswith("_appointment_ids") else value
-        for key, value in details.items()
-    }
-
-
-def activity_view(event: ActivityEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": event.at,
-        "actor": {"id": event.actor_id, "name": event.actor_name, "kind": event.actor_kind},
-        "action": event.action,
-        "appointment_id": event.appointment_id,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "details": event.details,
-    }

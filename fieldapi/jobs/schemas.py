@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from fieldapi.jobs.models import APPOINTMENT_STATUSES, JOB_STATUSES
-from fieldapi.jobs.service import MAX_DURATION_MIN
+from fieldapi.jobs.rules import MAX_DURATION_MIN
 from fieldapi.pagination import PageQuerySchema, page_schema
 
 RFC3339 = {"description": "RFC 3339 with an offset, e.g. 2026-11-24T14:05:00Z"}

@@ -1,4 +1,4 @@
-"""A job's texts in its activity log."""
+"""A job's texts in its activity log: messaging hands each outcome to `jobs.activity`."""
 
 from __future__ import annotations
 
@@ -6,33 +6,26 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from fieldapi.jobs.models import ActivityEvent
+from fieldapi.jobs.activity import TextOutcome, record_text_outcome
 from fieldapi.messaging.models import Message
 
 
-def record_text_outcome(db: Session, message: Message, now: datetime) -> None:
-    """The outcome of a job's text goes into that job's activity log, as the system's
-    action `text_<status>` (delivered, undelivered, failed, read, blocked)."""
+def report_outcome(db: Session, message: Message, now: datetime) -> None:
+    """Log the message's new status in its job's activity log (texts of no job: nothing)."""
     if message.job_id is None or message.organization_id is None:
         return
-    details: dict[str, object] = {
-        "message_id": str(message.id),
-        "purpose": message.purpose,
-        "to": message.to_phone,
-        "status": message.status,
-    }
-    if message.error_code is not None:
-        details["error_code"] = message.error_code
-    if message.error_message:
-        details["error"] = message.error_message
-    db.add(
-        ActivityEvent(
+    record_text_outcome(
+        db,
+        TextOutcome(
             organization_id=message.organization_id,
             job_id=message.job_id,
             appointment_id=message.appointment_id,
-            at=now,
-            actor_kind="system",
-            action=f"text_{message.status}",
-            details=details,
-        )
+            message_id=message.id,
+            purpose=message.purpose,
+            to=message.to_phone,
+            status=message.status,
+            error_code=message.error_code,
+            error_message=message.error_message,
+        ),
+        now,
     )

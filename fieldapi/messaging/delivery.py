@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from fieldapi.messaging.activity import record_text_outcome
+from fieldapi.messaging.activity import report_outcome
 from fieldapi.messaging.models import Message, StatusCallback
 from fieldapi.messaging.optouts import record_opt_out
 from fieldapi.messaging.transports import PERMANENT_OPT_OUT_CODE
@@ -89,7 +89,7 @@ def _advance(db: Session, message: Message, callback: StatusCallback, now: datet
                 db, message.to_phone, source="twilio", keyword=str(callback.error_code), now=now
             )
     if before < TERMINAL_RANK:
-        record_text_outcome(db, message, now)
+        report_outcome(db, message, now)
     return True
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from fieldapi.messaging.activity import record_text_outcome
+from fieldapi.messaging.activity import report_outcome
 from fieldapi.messaging.models import Message, OptOut
 
 # Twilio's standard keywords (matched on the whole text, any case, surrounding spaces).
@@ -55,7 +55,7 @@ def block(db: Session, message: Message, opt_out: OptOut, now: datetime) -> None
     message.error_message = blocked_reason(opt_out)
     message.lease_until = None
     message.updated_at = now
-    record_text_outcome(db, message, now)
+    report_outcome(db, message, now)
 
 
 def record_opt_out(

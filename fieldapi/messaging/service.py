@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.policy import require_manager, visible_jobs
+from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
-from fieldapi.errors import NotFound
-from fieldapi.jobs.models import Job
+from fieldapi.jobs.visibility import require_visible_job
 from fieldapi.messaging.models import Message
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 
@@ -51,8 +50,7 @@ def list_messages(
     require_manager(principal, "see the organization's texts")
     query = select(Message).where(Message.organization_id == principal.organization_id)
     if job_id is not None:
-        if db.scalar(select(Job.id).where(Job.id == job_id, visible_jobs(principal))) is None:
-            raise NotFound("No such job.")
+        require_visible_job(db, principal, job_id)
         query = query.where(Message.job_id == job_id)
     page = paginate(
         db,

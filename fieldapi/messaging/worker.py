@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fieldapi.db import make_engine, resolve_database_url, utcnow
-from fieldapi.messaging.activity import record_text_outcome
+from fieldapi.messaging.activity import report_outcome
 from fieldapi.messaging.delivery import (
     attach_pending_callbacks,
     lock_sid,
@@ -318,7 +318,7 @@ class Worker:
         message.lease_until = None
         message.updated_at = now
         forget_secret(message)
-        record_text_outcome(db, message, now)
+        report_outcome(db, message, now)
         log.warning("text %s to %s failed: %s", message.id, message.to_phone, reason)
 
     # -- periodic work -----------------------------------------------------------------

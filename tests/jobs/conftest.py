@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
-from fieldapi.jobs import service
+from fieldapi.jobs import commands
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer, Job, JobNote, JobPhoto
 from fieldapi.messaging.models import Message
 from tests.conftest import ApiClient
@@ -85,12 +85,12 @@ def make_job(db: Session, dispatcher: User, customer: Customer) -> Callable[...,
     ) -> Job:
         appointment = None
         if scheduled:
-            appointment = service.AppointmentInput(
+            appointment = commands.AppointmentInput(
                 starts_at=starts_at or utcnow() + timedelta(hours=2),
                 duration_min=90,
                 technician_id=None if technician is None else technician.id,
             )
-        job_id = service.create_job(
+        job_id = commands.create_job(
             db,
             principal_of(by or dispatcher),
             customer_id=customer_id or customer.id,

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
+from fieldapi.jobs.commands import create_offer
 from fieldapi.jobs.models import Customer, Job
-from fieldapi.jobs.service import create_offer
 from tests.conftest import ApiClient, enterprise_named
 from tests.jobs.conftest import load_job
 

@@ -18,8 +18,8 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.jobs import attachments
 from fieldapi.jobs.attachments import EnterpriseViewer
+from fieldapi.jobs.commands import create_offer
 from fieldapi.jobs.models import Customer, Job, JobNote, JobPhoto
-from fieldapi.jobs.service import create_offer
 from tests.conftest import ApiClient, enterprise_named
 from tests.jobs.conftest import activity_of, principal_of, table_counts
 

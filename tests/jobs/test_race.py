@@ -16,7 +16,7 @@ from fieldapi.accounts.models import User
 from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
-from fieldapi.jobs import service
+from fieldapi.jobs import commands
 from fieldapi.jobs.customers import site_point
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer
 from fieldapi.messaging.models import Message
@@ -69,12 +69,12 @@ def test_two_phones_starting_the_same_appointment(
     )
     db.add_all([tech, customer])
     db.commit()
-    job_id = service.create_job(
+    job_id = commands.create_job(
         db,
         principal_of(dispatcher),
         customer_id=customer.id,
         title="Furnace",
-        appointment=service.AppointmentInput(utcnow() + timedelta(hours=1), 60, tech.id),
+        appointment=commands.AppointmentInput(utcnow() + timedelta(hours=1), 60, tech.id),
         now=utcnow(),
     )
     appointment_id = db.scalar(select(Appointment.id).where(Appointment.job_id == job_id))

@@ -1,0 +1,519 @@
+"""Every write to a job and its appointments: the lifecycle commands (create, offer, add
+and delete an appointment, accept / decline / cancel / reopen, on-my-way / start / pause /
+complete) and the edits that change no status (title, reschedule, reassign).
+
+Each lifecycle command goes through `_run`, one transaction: lock the job row
+(`SELECT ... FOR UPDATE`), snapshot the fresh rows, ask `fieldapi.lifecycle`, write the
+new snapshot back, write the activity entry, queue the texts, commit once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from fieldapi import lifecycle as lc
+from fieldapi.accounts.models import Organization
+from fieldapi.accounts.policy import require_manager
+from fieldapi.accounts.principal import Principal
+from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from fieldapi.eta.service import Eta, estimate_arrival
+from fieldapi.jobs.activity import Acting, record_change, record_event
+from fieldapi.jobs.customers import get_customer
+from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
+from fieldapi.jobs.rules import check_schedule, check_technician, check_title
+from fieldapi.jobs.snapshots import job_snapshot, write_back
+from fieldapi.jobs.texts import TextSettings, send_texts
+from fieldapi.jobs.visibility import visible_appointments, visible_jobs
+
+STATUS_ACTIONS_OF_A_JOB = lc.JOB_ACTIONS - {
+    lc.ActionName.ADD_APPOINTMENT,
+    lc.ActionName.DELETE_APPOINTMENT,
+}
+
+
+@dataclass(frozen=True)
+class AppointmentInput:
+    starts_at: datetime
+    duration_min: int
+    technician_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    job_id: uuid.UUID
+    eta: Eta | None = None
+
+
+@dataclass(frozen=True)
+class _NewJob:
+    """The command that creates a job (it has no snapshot to decide on yet)."""
+
+    offered: bool
+    appointment: lc.Appointment | None
+
+
+def create_job(
+    db: Session,
+    principal: Principal,
+    *,
+    customer_id: uuid.UUID,
+    title: str,
+    description: str | None = None,
+    appointment: AppointmentInput | None = None,
+    now: datetime,
+) -> uuid.UUID:
+    """A job for a customer: `scheduled` with an appointment, `unscheduled` without."""
+    require_manager(principal, "create jobs")
+    get_customer(db, principal, customer_id)
+    job = Job(
+        id=uuid.uuid4(),
+        organization_id=principal.organization_id,
+        customer_id=customer_id,
+        title=check_title(title),
+        description=description,
+        created_by_id=principal.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    new_rows: dict[str, Appointment] = {}
+    snapshot = None
+    if appointment is not None:
+        row, snapshot = _new_appointment(db, job.organization_id, job.id, appointment, now=now)
+        new_rows[str(row.id)] = row
+    command = _NewJob(offered=False, appointment=snapshot)
+    _run(db, job, [], command, Acting.user(principal), "create a job", now, new_rows=new_rows)
+    return job.id
+
+
+def create_offer(
+    db: Session,
+    *,
+    organization_id: uuid.UUID,
+    offered_by_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    title: str,
+    description: str | None = None,
+    external_id: str | None = None,
+    appointment_windows: list[dict[str, str]] | None = None,
+    acting_name: str | None = None,
+    now: datetime,
+    before_commit: Callable[[Job], None] | None = None,
+) -> uuid.UUID:
+    """An enterprise (`offered_by_id`; `acting_name`: its user) offers a job to the
+    organization: `offered` until a dispatcher accepts or declines it. `before_commit` adds
+    the caller's writes (the enterprise's texts) to the same transaction."""
+    customer = db.scalar(
+        select(Customer.id).where(
+            Customer.id == customer_id, Customer.organization_id == organization_id
+        )
+    )
+    if customer is None:
+        raise NotFound("No such customer.")
+    job = Job(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        customer_id=customer_id,
+        title=check_title(title),
+        description=description,
+        offered_by_id=offered_by_id,
+        external_id=external_id,
+        appointment_windows=appointment_windows or [],
+        created_at=now,
+        updated_at=now,
+    )
+    command = _NewJob(offered=True, appointment=None)
+    extra = None if acting_name is None else {"by": acting_name}
+    _run(
+        db,
+        job,
+        [],
+        command,
+        Acting.enterprise(),
+        "offer a job",
+        now,
+        extra=extra,
+        before_commit=before_commit,
+    )
+    return job.id
+
+
+def add_appointment(
+    db: Session,
+    principal: Principal,
+    job_id: uuid.UUID,
+    appointment: AppointmentInput,
+    *,
+    now: datetime,
+) -> uuid.UUID:
+    job, rows = _lock_job(db, principal, job_id)
+    row, snapshot = _new_appointment(db, job.organization_id, job.id, appointment, now=now)
+    command = lc.Command(lc.ActionName.ADD_APPOINTMENT, at=now, new_appointment=snapshot)
+    acting = Acting.user(principal)
+    _run(db, job, rows, command, acting, "add an appointment", now, new_rows={str(row.id): row})
+    return row.id
+
+
+def delete_appointment(
+    db: Session, principal: Principal, appointment_id: uuid.UUID, *, now: datetime
+) -> uuid.UUID:
+    """Delete a scheduled appointment (through the lifecycle); returns its job's id."""
+    job, rows, _row = _lock_appointment(db, principal, appointment_id)
+    command = lc.Command(
+        lc.ActionName.DELETE_APPOINTMENT, at=now, appointment_id=str(appointment_id)
+    )
+    _run(db, job, rows, command, Acting.user(principal), "delete this appointment", now)
+    return job.id
+
+
+def job_action(
+    db: Session,
+    principal: Principal,
+    job_id: uuid.UUID,
+    action: lc.ActionName,
+    *,
+    reason: str | None = None,
+    now: datetime,
+) -> ActionResult:
+    """accept / decline / cancel / reopen. After a decline the job is gone for the
+    organization (404), as the provider has no access to a declined offer."""
+    if action not in STATUS_ACTIONS_OF_A_JOB:
+        raise ValueError(f"not a job action: {action}")
+    job, rows = _lock_job(db, principal, job_id)
+    command = lc.Command(action, at=now, reason=reason)
+    _run(db, job, rows, command, Acting.user(principal), f"{action} this job", now)
+    return ActionResult(job.id)
+
+
+def appointment_action(
+    db: Session,
+    principal: Principal,
+    appointment_id: uuid.UUID,
+    action: lc.ActionName,
+    *,
+    now: datetime,
+    settings: TextSettings,
+    reason_code: str | None = None,
+    reason: str | None = None,
+    position: tuple[float, float] | None = None,
+) -> ActionResult:
+    """on-my-way (with an ETA from `position` or the latest ping), start, pause, complete
+    (`reason_code` from the organization's complete reasons)."""
+    if action not in lc.APPOINTMENT_ACTIONS:
+        raise ValueError(f"not an appointment action: {action}")
+    org_id = principal.organization_id
+    job, rows = _lock_job(db, principal, _job_id_of_appointment(db, principal, appointment_id))
+    organization = db.get_one(Organization, org_id)
+    command = lc.Command(
+        action,
+        at=now,
+        appointment_id=str(appointment_id),
+        reason_code=reason_code,
+        outcome=None if reason_code is None else _reason_outcome(db, org_id, reason_code),
+        reason=reason,
+        notify_arrival=organization.arrival_texts,
+    )
+
+    def estimate() -> Eta | None:
+        target = next(row for row in rows if row.id == appointment_id)
+        return estimate_arrival(
+            db,
+            organization_id=org_id,
+            technician_id=target.technician_id or principal.user_id,
+            customer_id=job.customer_id,
+            position=position,
+            now=now,
+            settings=settings.eta,
+        )
+
+    eta = _run(
+        db,
+        job,
+        rows,
+        command,
+        Acting.user(principal),
+        f"{action} this appointment",
+        now,
+        pause_reason=reason if action == lc.ActionName.PAUSE else None,
+        estimate=estimate if action == lc.ActionName.ON_MY_WAY else None,
+        settings=settings,
+    )
+    return ActionResult(job.id, eta)
+
+
+def _run(
+    db: Session,
+    job: Job,
+    rows: list[Appointment],
+    command: lc.Command | _NewJob,
+    acting: Acting,
+    label: str,
+    now: datetime,
+    *,
+    new_rows: Mapping[str, Appointment] | None = None,
+    pause_reason: str | None = None,
+    estimate: Callable[[], Eta | None] | None = None,
+    settings: TextSettings | None = None,
+    extra: Mapping[str, Any] | None = None,
+    before_commit: Callable[[Job], None] | None = None,
+) -> Eta | None:
+    """The one path of a lifecycle command, from the locked rows (`rows`; none for a new
+    job) to the commit. `label` names the action in a refusal ("cancel this job");
+    `estimate` gives on-my-way's ETA once the lifecycle agreed; `settings` is needed
+    only by the commands whose decisions send texts."""
+    try:
+        if isinstance(command, _NewJob):
+            decision = lc.new_job(
+                offered=command.offered,
+                appointment=command.appointment,
+                actor=acting.actor,
+                at=now,
+            )
+        else:
+            decision = lc.decide(job_snapshot(job, rows), command, acting.actor)
+    except lc.LifecycleError as error:
+        raise _refusal(db, job, command, error, label) from error
+    eta = None if estimate is None else estimate()
+    db.add(job)  # a new job joins the session; a locked one is already in it
+    job.updated_at = now
+    write_back(db, job, rows, decision, new_rows=new_rows, pause_reason=pause_reason)
+    db.flush()  # the job row before its activity entry (no ORM relationship orders them)
+    extra = {**(extra or {}), **({} if eta is None else {"eta": _eta_details(eta)})}
+    record_change(db, job, decision.activity, acting, extra=extra)
+    if decision.texts:
+        if settings is None:
+            raise ValueError(f"{label}: the decision sends texts but no TextSettings were given")
+        send_texts(db, job, rows, decision.texts, acting, eta=eta, now=now, settings=settings)
+    if before_commit is not None:
+        before_commit(job)
+    db.commit()
+    return eta
+
+
+def _refusal(
+    db: Session, job: Job, command: lc.Command | _NewJob, error: lc.LifecycleError, label: str
+) -> DomainError:
+    """A lifecycle error as an HTTP answer: refused 409, not permitted 403, invalid 422
+    (an unknown complete reason: 422 listing the organization's reasons)."""
+    if (
+        isinstance(error, lc.InvalidCommand)
+        and isinstance(command, lc.Command)
+        and command.reason_code is not None
+        and command.outcome is None
+    ):
+        return _unknown_reason(db, job.organization_id, command.reason_code)
+    if isinstance(error, lc.ActionRefused):
+        state = f"the job is {error.current_status}"
+        if error.appointment_status is not None:
+            state += f" and the appointment is {error.appointment_status}"
+        allowed = ", ".join(error.allowed_actions) or "none"
+        return Conflict(
+            f"Cannot {label}: {state}. Allowed now: {allowed}.",
+            errors={"allowed_actions": error.allowed_actions},
+        )
+    if isinstance(error, lc.NotPermitted):
+        _, _, why = str(error).partition(": ")
+        return Forbidden(f"You may not {label}" + (f": {why}." if why else "."))
+    return Unprocessable(f"Cannot {label}: {error}.")
+
+
+def update_job(
+    db: Session,
+    principal: Principal,
+    job_id: uuid.UUID,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+) -> None:
+    """Edit the title or description (dispatchers)."""
+    require_manager(principal, "edit jobs")
+    job, _rows = _lock_job(db, principal, job_id)
+    if "title" in changes:
+        job.title = check_title(changes["title"])
+    if "description" in changes:
+        job.description = changes["description"]
+    job.updated_at = now
+    record_event(
+        db,
+        job,
+        action="update_job",
+        at=now,
+        acting=Acting.user(principal),
+        details={"fields": sorted(changes)},
+    )
+    db.commit()
+
+
+def update_appointment(
+    db: Session,
+    principal: Principal,
+    appointment_id: uuid.UUID,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+) -> None:
+    """Reschedule (`starts_at`, `duration_min`) or reassign (`technician_id`, None to
+    unassign) a scheduled appointment. Its status, and the job's, stay as they are."""
+    require_manager(principal, "reschedule or reassign appointments")
+    if not changes:
+        raise Unprocessable("Nothing to change: send starts_at, duration_min or technician_id.")
+    job, _rows, row = _lock_appointment(db, principal, appointment_id)
+    if row.status != lc.AppointmentStatus.SCHEDULED:
+        raise Conflict(
+            f"Only a scheduled appointment can be rescheduled or reassigned; this one is "
+            f"{row.status}.",
+            errors={"status": [row.status]},
+        )
+    starts_at = changes.get("starts_at", row.starts_at)
+    duration_min = changes.get("duration_min", row.duration_min)
+    check_schedule(starts_at, duration_min, now=now)
+    if changes.get("technician_id") is not None:
+        check_technician(db, principal.organization_id, changes["technician_id"])
+    diff = {
+        name: {"from": _json(getattr(row, name)), "to": _json(value)}
+        for name, value in changes.items()
+        if getattr(row, name) != value
+    }
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.updated_at = job.updated_at = now
+    if diff:
+        reassigned_only = set(diff) == {"technician_id"}
+        action = "reassign_appointment" if reassigned_only else "reschedule_appointment"
+        record_event(
+            db,
+            job,
+            action=action,
+            at=now,
+            appointment_id=row.id,
+            acting=Acting.user(principal),
+            details={"changes": diff},
+        )
+    db.commit()
+
+
+def _lock_job(
+    db: Session, principal: Principal, job_id: uuid.UUID
+) -> tuple[Job, list[Appointment]]:
+    """The job row (one the caller may see) locked for this transaction, and its
+    appointments read after the lock.
+
+    `populate_existing` makes both fresh even if the session saw them before the lock: a
+    second phone waiting here must decide on what the first one committed.
+    """
+    job = db.scalar(
+        select(Job)
+        .where(
+            Job.id == job_id,
+            Job.organization_id == principal.organization_id,
+            visible_jobs(principal),
+        )
+        .options(lazyload(Job.appointments), lazyload(Job.customer))
+        .with_for_update(of=Job)
+        .execution_options(populate_existing=True)
+    )
+    if job is None:
+        raise NotFound("No such job.")
+    appointments = list(
+        db.scalars(
+            select(Appointment)
+            .where(Appointment.job_id == job.id)
+            .order_by(Appointment.created_at, Appointment.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    return job, appointments
+
+
+def _job_id_of_appointment(
+    db: Session, principal: Principal, appointment_id: uuid.UUID
+) -> uuid.UUID:
+    """The job of an appointment the caller may see (a technician: one of theirs)."""
+    found = db.scalar(
+        select(Appointment.job_id).where(
+            Appointment.id == appointment_id, visible_appointments(principal)
+        )
+    )
+    if found is None:
+        raise NotFound("No such appointment.")
+    return found
+
+
+def _lock_appointment(
+    db: Session, principal: Principal, appointment_id: uuid.UUID
+) -> tuple[Job, list[Appointment], Appointment]:
+    job, rows = _lock_job(db, principal, _job_id_of_appointment(db, principal, appointment_id))
+    row = next((r for r in rows if r.id == appointment_id), None)
+    if row is None:  # deleted while we waited for the lock
+        raise NotFound("No such appointment.")
+    return job, rows, row
+
+
+def _new_appointment(
+    db: Session,
+    organization_id: uuid.UUID,
+    job_id: uuid.UUID,
+    value: AppointmentInput,
+    *,
+    now: datetime,
+) -> tuple[Appointment, lc.Appointment]:
+    """A validated row (status set later from the decision) and its snapshot."""
+    check_schedule(value.starts_at, value.duration_min, now=now)
+    if value.technician_id is not None:
+        check_technician(db, organization_id, value.technician_id)
+    row = Appointment(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        job_id=job_id,
+        starts_at=value.starts_at,
+        duration_min=value.duration_min,
+        technician_id=value.technician_id,
+        created_at=now,
+        updated_at=now,
+    )
+    snapshot = lc.Appointment(
+        id=str(row.id),
+        status=lc.AppointmentStatus.SCHEDULED,
+        technician_id=None if value.technician_id is None else str(value.technician_id),
+    )
+    return row, snapshot
+
+
+def _reason_outcome(db: Session, organization_id: uuid.UUID, code: str) -> lc.Outcome | None:
+    outcome = db.scalar(
+        select(CompleteReason.outcome).where(
+            CompleteReason.organization_id == organization_id, CompleteReason.code == code
+        )
+    )
+    return None if outcome is None else lc.Outcome(outcome)
+
+
+def _unknown_reason(db: Session, organization_id: uuid.UUID, code: str) -> Unprocessable:
+    codes = db.scalars(
+        select(CompleteReason.code)
+        .where(CompleteReason.organization_id == organization_id)
+        .order_by(CompleteReason.position)
+    ).all()
+    return Unprocessable(
+        f"Unknown complete reason {code!r}; use one of: {', '.join(codes)}.",
+        errors={"reason_code": ["Not one of the organization's complete reasons."]},
+    )
+
+
+def _eta_details(eta: Eta) -> dict[str, object]:
+    details = eta.as_dict()
+    if eta.arrive_by is not None:
+        details["arrive_by"] = eta.arrive_by.isoformat()
+    return details
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value) if isinstance(value, uuid.UUID) else value

@@ -27,6 +27,7 @@ from fieldapi.eta.service import Eta, estimate_arrival
 from fieldapi.jobs.activity import Acting, record_change, record_event
 from fieldapi.jobs.customers import get_customer
 from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
+from fieldapi.jobs.reasons import reasons_owner
 from fieldapi.jobs.rules import check_schedule, check_technician, check_title
 from fieldapi.jobs.snapshots import job_snapshot, write_back
 from fieldapi.jobs.texts import TextSettings, send_texts
@@ -215,7 +216,9 @@ def appointment_action(
         at=now,
         appointment_id=str(appointment_id),
         reason_code=reason_code,
-        outcome=None if reason_code is None else _reason_outcome(db, org_id, reason_code),
+        outcome=None
+        if reason_code is None
+        else _reason_outcome(db, reasons_owner(db, job), reason_code),
         reason=reason,
         notify_arrival=organization.arrival_texts,
     )
@@ -307,7 +310,7 @@ def _refusal(
         and command.reason_code is not None
         and command.outcome is None
     ):
-        return _unknown_reason(db, job.organization_id, command.reason_code)
+        return _unknown_reason(db, reasons_owner(db, job), command.reason_code)
     if isinstance(error, lc.ActionRefused):
         state = f"the job is {error.current_status}"
         if error.appointment_status is not None:

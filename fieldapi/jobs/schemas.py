@@ -178,6 +178,13 @@ class JobSchema(Schema):
     allowed_actions = fields.List(
         fields.String(), metadata={"description": "the job actions the caller may take now"}
     )
+    complete_reasons = fields.List(
+        fields.Nested("CompleteReasonSchema"),
+        metadata={
+            "description": "what completes this job's visits (GET of one job): the offering "
+            "enterprise's own reasons when it has them, else the organization's"
+        },
+    )
     created_at = Rfc3339()
     updated_at = Rfc3339()
 

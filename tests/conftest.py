@@ -30,7 +30,7 @@ from fieldapi.localdb import LocalCluster
 from fieldapi.messaging.models import Message
 from fieldapi.migrations import upgrade
 
-pytest_plugins = ["tests.messaging.twilio_server"]
+pytest_plugins = ["tests.messaging.twilio_server", "tests.enterprise.receiver"]
 
 WRIGLEY = (41.9484, -87.6553)  # a customer's site
 TEST_SECRET_KEY = "test-secret-key-not-for-production"

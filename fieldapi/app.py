@@ -70,7 +70,9 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from fieldapi.messaging.views import blueprints as messaging
 
     app.register_blueprint(health.blp)
-    for blueprint in (*accounts, *messaging, *locations, *jobs):
+    from fieldapi.enterprise.views import blueprints as enterprise
+
+    for blueprint in (*accounts, *messaging, *locations, *jobs, *enterprise):
         api.register_blueprint(blueprint, url_prefix=f"/v1{blueprint.url_prefix or ''}")
     from fieldapi.extensions import init_extensions
     from fieldapi.input_guard import init_input_guard

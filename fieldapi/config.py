@@ -63,12 +63,13 @@ CORE_SETTINGS: tuple[Setting, ...] = (
 
 def all_settings() -> tuple[Setting, ...]:
     from fieldapi.accounts.settings import SETTINGS as accounts
+    from fieldapi.enterprise.settings import SETTINGS as enterprise
     from fieldapi.eta.settings import SETTINGS as eta
     from fieldapi.jobs.settings import SETTINGS as jobs
     from fieldapi.locations.settings import SETTINGS as locations
     from fieldapi.messaging.settings import SETTINGS as messaging
 
-    return CORE_SETTINGS + accounts + messaging + locations + jobs + eta
+    return CORE_SETTINGS + accounts + messaging + locations + jobs + eta + enterprise
 
 
 def _development_secret_key(var_dir_setting: str | None) -> str:

@@ -9,6 +9,11 @@ from fieldapi.accounts.models import (
     User,
 )
 from fieldapi.db import Base
+from fieldapi.enterprise.models import (  # noqa: F401
+    Connection,
+    EnterpriseWebhook,
+    WebhookDelivery,
+)
 from fieldapi.idempotency import IdempotencyKey  # noqa: F401
 from fieldapi.jobs.models import (  # noqa: F401
     ActivityEvent,

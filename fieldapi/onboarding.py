@@ -18,6 +18,7 @@ def create_organization(
     owner_phone: str,
     timezone: str = "America/New_York",
     default_region: str = "US",
+    kind: str = "provider",
 ) -> tuple[Organization, User]:
     """A new organization, its first dispatcher and its default complete reasons (flushed,
     not committed)."""
@@ -28,6 +29,8 @@ def create_organization(
         owner_phone=owner_phone,
         timezone=timezone,
         default_region=default_region,
+        kind=kind,
     )
-    add_default_reasons(db, organization.id)
+    if kind == "provider":  # an enterprise's complete reasons are its own choice: none by default
+        add_default_reasons(db, organization.id)
     return organization, owner

@@ -100,8 +100,12 @@ def run_worker(once: bool = False) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    from fieldapi.enterprise.delivery import start_webhook_sender
+
+    webhooks = start_webhook_sender(worker.sessions, config, worker.stopping, once=once)
     try:
         worker.run(once=once)
+        webhooks.join()
     finally:
         close = getattr(transport, "close", None)
         if close is not None:

@@ -19,10 +19,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
+from fieldapi.onboarding import create_organization
 from fieldapi.db import utcnow
+from fieldapi.enterprise.models import Connection
 from fieldapi.jobs.models import Appointment, Customer, Job, JobNote, JobPhoto
 from fieldapi.messaging.models import Message
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, unique_phone
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
@@ -60,6 +62,17 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/jobs/<uuid:job_id>/photos"): {},
     ("GET", "/v1/photos/<uuid:photo_id>"): {},
     ("PATCH", "/v1/team/<uuid:user_id>"): {"json": {"name": "Taken Over"}},
+    ("POST", "/v1/connections/<uuid:connection_id>/actions/<any(accept, decline):action>"): {},
+    ("DELETE", "/v1/connections/<uuid:connection_id>"): {},
+    # The enterprise side: a provider's user finds nothing there (the enterprise's own walk
+    # is tests/enterprise/test_tenancy.py).
+    ("DELETE", "/v1/enterprise/connections/<uuid:connection_id>"): {},
+    ("GET", "/v1/enterprise/jobs/<uuid:job_id>"): {},
+    ("GET", "/v1/enterprise/jobs/<uuid:job_id>/activity"): {},
+    ("GET", "/v1/enterprise/jobs/<uuid:job_id>/notes"): {},
+    ("GET", "/v1/enterprise/jobs/<uuid:job_id>/photos"): {},
+    ("POST", "/v1/enterprise/jobs/<uuid:job_id>/reminders"): {"json": {}},
+    ("GET", "/v1/enterprise/photos/<uuid:photo_id>"): {},
     ("GET", "/v1/users/<uuid:user_id>/track"): {
         "query": {
             "since": (utcnow() - timedelta(hours=2)).isoformat(),
@@ -144,7 +157,19 @@ def victim(
     db.flush()
     db.add(job)
     db.flush()
-    db.add_all([appointment, note, photo, message])
+    enterprise, _manager = create_organization(
+        db, name="Victim's Brand", owner_name="M", owner_phone=unique_phone(), kind="enterprise"
+    )
+    db.flush()
+    connection = Connection(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        enterprise_id=enterprise.id,
+        state="pending",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    db.add_all([appointment, note, photo, message, connection])
     db.commit()
     return Victim(
         organization,
@@ -154,6 +179,7 @@ def victim(
             "job": job.id,
             "appointment": appointment.id,
             "photo": photo.id,
+            "connection": connection.id,
         },
     )
 
@@ -202,6 +228,7 @@ def id_rules(app: Flask) -> list[tuple[str, str, list[str]]]:
 
 def send(client: ApiClient, method: str, rule: str, ids: dict[str, uuid.UUID]) -> Any:
     path = re.sub(r"<uuid:(\w+)>", lambda m: str(ids[id_kind(m.group(1))]), rule)
+    path = re.sub(r"<any\((\w+)[^>]*>", lambda m: m.group(1), path)  # its first choice
     spec = REQUESTS[(method, rule)]
     kwargs: dict[str, Any] = {}
     if "json" in spec:

@@ -20,21 +20,35 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
 
-ROLES = ("dispatcher", "technician", "both")
+PROVIDER_ROLES = ("dispatcher", "technician", "both")
+ENTERPRISE_ROLES = ("manager",)
+ROLES = PROVIDER_ROLES + ENTERPRISE_ROLES
+ORGANIZATION_KINDS = ("provider", "enterprise")
 
 
 class Organization(IdMixin, TimestampMixin, Base):
+    """A provider (dispatchers and technicians) or an enterprise (managers who offer jobs
+    to the providers they are connected to)."""
+
     __tablename__ = "organizations"
+    __table_args__ = (CheckConstraint("kind IN ('provider', 'enterprise')", name="kind"),)
 
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     arrival_texts: Mapped[bool] = mapped_column(default=True)
+    kind: Mapped[str] = mapped_column(String(20), default="provider", server_default="provider")
+    # What a provider gives an enterprise to connect (random, regenerable).
+    connection_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+    @property
+    def is_enterprise(self) -> bool:
+        return self.kind == "enterprise"
 
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('dispatcher', 'technician', 'both')", name="role"),
+        CheckConstraint("role IN ('dispatcher', 'technician', 'both', 'manager')", name="role"),
         Index("ix_users_organization_id_name", "organization_id", "name"),
     )
 
@@ -52,6 +66,10 @@ class User(IdMixin, TimestampMixin, Base):
     @property
     def is_technician(self) -> bool:
         return self.role in ("technician", "both")
+
+    @property
+    def is_enterprise_manager(self) -> bool:
+        return self.role == "manager"
 
     @property
     def first_name(self) -> str:

@@ -2,19 +2,20 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from fieldapi.accounts.models import ROLES
+from fieldapi.accounts.models import ORGANIZATION_KINDS, ROLES
 
 
 class OrganizationRefSchema(Schema):
     id = fields.UUID()
     name = fields.String()
+    kind = fields.String(metadata={"enum": list(ORGANIZATION_KINDS)})
 
 
 class UserSchema(Schema):
     id = fields.UUID()
     name = fields.String()
     phone = fields.String(metadata={"description": "E.164"})
-    role = fields.String(metadata={"enum": ["dispatcher", "technician", "both"]})
+    role = fields.String(metadata={"enum": list(ROLES)})
     active = fields.Boolean()
     on_duty = fields.Boolean()
     organization = fields.Nested(OrganizationRefSchema)
@@ -89,4 +90,10 @@ class OrganizationSettingsSchema(Schema):
     )
     arrival_texts = fields.Boolean(
         metadata={"description": "text customers when their technician starts the visit"}
+    )
+    kind = fields.String(dump_only=True, metadata={"enum": list(ORGANIZATION_KINDS)})
+    connection_code = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "a provider gives it to an enterprise to connect"},
     )

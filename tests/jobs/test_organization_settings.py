@@ -25,9 +25,12 @@ def test_everyone_reads_the_settings(
         "name": org.name,
         "timezone": org.timezone,
         "arrival_texts": True,
+        "kind": "provider",
     }
     assert tech_client.get(PATH).json == expected
-    assert dispatcher_client.get(PATH).json == expected
+    as_dispatcher = dispatcher_client.get(PATH).json
+    assert as_dispatcher.pop("connection_code") == org.connection_code
+    assert as_dispatcher == expected
 
 
 def test_a_dispatcher_turns_arrival_texts_off_and_start_sends_none(

@@ -68,11 +68,14 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from fieldapi.jobs.views import blueprints as jobs
     from fieldapi.locations.views import blueprints as locations
     from fieldapi.messaging.views import blueprints as messaging
+    from fieldapi.public.views import blueprints as public
+    from fieldapi.public.views import pages as public_pages
 
     app.register_blueprint(health.blp)
     from fieldapi.enterprise.views import blueprints as enterprise
 
-    for blueprint in (*accounts, *messaging, *locations, *jobs, *enterprise):
+    app.register_blueprint(public_pages)
+    for blueprint in (*accounts, *messaging, *locations, *jobs, *enterprise, *public):
         api.register_blueprint(blueprint, url_prefix=f"/v1{blueprint.url_prefix or ''}")
     from fieldapi.extensions import init_extensions
     from fieldapi.input_guard import init_input_guard

@@ -26,6 +26,7 @@ from fieldapi.jobs.models import (  # noqa: F401
 )
 from fieldapi.locations.models import LatestLocation, LocationPing  # noqa: F401
 from fieldapi.messaging.models import InboundMessage, Message, OptOut, StatusCallback  # noqa: F401
+from fieldapi.public.models import VisitTracking  # noqa: F401
 
 __all__ = [
     "ActivityEvent",

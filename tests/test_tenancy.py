@@ -19,11 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
-from fieldapi.onboarding import create_organization
 from fieldapi.db import utcnow
 from fieldapi.enterprise.models import Connection
 from fieldapi.jobs.models import Appointment, Customer, Job, JobNote, JobPhoto
 from fieldapi.messaging.models import Message
+from fieldapi.onboarding import create_organization
 from tests.conftest import ApiClient, unique_phone
 
 PNG = (
@@ -45,6 +45,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/appointments/<uuid:appointment_id>/actions/pause"): {"json": {}},
     ("POST", "/v1/appointments/<uuid:appointment_id>/actions/start"): {"json": {}},
     ("GET", "/v1/customers/<uuid:customer_id>"): {},
+    ("GET", "/v1/tracking/<token>"): {},  # no id: any token of another visit is just unknown
     ("PATCH", "/v1/customers/<uuid:customer_id>"): {"json": {"name": "Taken Over"}},
     ("GET", "/v1/jobs/<uuid:job_id>"): {},
     ("PATCH", "/v1/jobs/<uuid:job_id>"): {"json": {"title": "Taken Over"}},

@@ -14,7 +14,9 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,6 +45,14 @@ class Organization(IdMixin, TimestampMixin, Base):
     @property
     def is_enterprise(self) -> bool:
         return self.kind == "enterprise"
+
+    # The technician's fixes at the site start the appointment (through the lifecycle).
+    auto_start_on_arrival: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The customer's texts about the schedule: booked (or moved), a reminder, canceled.
+    booked_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    reminder_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    reminder_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    canceled_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class User(IdMixin, TimestampMixin, Base):

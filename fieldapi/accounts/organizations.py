@@ -95,6 +95,12 @@ def regenerate_connection_code(db: Session, principal: Principal) -> Organizatio
     return organization
 
 
+#: The organization's switches of the customer's schedule texts (and the reminder's lead).
+CUSTOMER_TEXT_SETTINGS = frozenset(
+    {"booked_texts", "reminder_texts", "reminder_hours", "canceled_texts"}
+)
+
+
 def update_organization(
     db: Session,
     principal: Principal,
@@ -102,8 +108,11 @@ def update_organization(
     name: str | None = None,
     timezone: str | None = None,
     arrival_texts: bool | None = None,
+    auto_start_on_arrival: bool | None = None,
+    **customer_texts: bool | int,
 ) -> Organization:
-    """Rename, move to another timezone, or turn the arrival text on or off (dispatchers)."""
+    """Rename, move to another timezone, turn the arrival text or the start on arrival on or
+    off (dispatchers)."""
     require_manager(principal, "change the organization's settings")
     organization = db.get_one(Organization, principal.organization_id)
     if name is not None:
@@ -114,5 +123,9 @@ def update_organization(
         organization.timezone = check_timezone(timezone)
     if arrival_texts is not None:
         organization.arrival_texts = arrival_texts
+    if auto_start_on_arrival is not None:
+        organization.auto_start_on_arrival = auto_start_on_arrival
+    for name in CUSTOMER_TEXT_SETTINGS & customer_texts.keys():
+        setattr(organization, name, customer_texts[name])
     db.commit()
     return organization

@@ -97,3 +97,19 @@ class OrganizationSettingsSchema(Schema):
         allow_none=True,
         metadata={"description": "a provider gives it to an enterprise to connect"},
     )
+    booked_texts = fields.Boolean(
+        metadata={"description": "text customers when a visit is booked or moved"}
+    )
+    reminder_texts = fields.Boolean(
+        metadata={"description": "text customers a reminder `reminder_hours` before a visit"}
+    )
+    reminder_hours = fields.Integer(validate=validate.Range(min=1, max=168))
+    canceled_texts = fields.Boolean(
+        metadata={"description": "text customers when a visit is canceled"}
+    )
+    auto_start_on_arrival = fields.Boolean(
+        metadata={
+            "description": "start an en-route visit when the technician's fixes show "
+            "them at the site"
+        }
+    )

@@ -224,6 +224,11 @@ def organization_view(organization: Organization) -> dict[str, Any]:
         "timezone": organization.timezone,
         "arrival_texts": organization.arrival_texts,
         "kind": organization.kind,
+        "booked_texts": organization.booked_texts,
+        "reminder_texts": organization.reminder_texts,
+        "reminder_hours": organization.reminder_hours,
+        "canceled_texts": organization.canceled_texts,
+        "auto_start_on_arrival": organization.auto_start_on_arrival,
     }
     if current_principal().is_dispatcher:
         view["connection_code"] = organization.connection_code

@@ -66,7 +66,10 @@ def get_appointment(appointment_id: uuid.UUID) -> dict[str, Any]:
 def update_appointment(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
     """Reschedule or reassign a scheduled appointment (dispatchers); no status changes."""
     db, principal = session(), current_principal()
-    commands.update_appointment(db, principal, appointment_id, body, now=utcnow())
+    settings = TextSettings.from_config(current_app.config)
+    commands.update_appointment(
+        db, principal, appointment_id, body, now=utcnow(), settings=settings
+    )
     return queries.get_appointment(db, principal, appointment_id)
 
 

@@ -30,7 +30,12 @@ from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
 from fieldapi.jobs.reasons import reasons_owner
 from fieldapi.jobs.rules import check_schedule, check_technician, check_title
 from fieldapi.jobs.snapshots import job_snapshot, write_back
-from fieldapi.jobs.texts import TextSettings, send_texts
+from fieldapi.jobs.texts import (
+    TextSettings,
+    send_schedule_texts,
+    send_texts,
+    send_visit_text,
+)
 from fieldapi.jobs.visibility import visible_appointments, visible_jobs
 
 STATUS_ACTIONS_OF_A_JOB = lc.JOB_ACTIONS - {
@@ -69,8 +74,10 @@ def create_job(
     description: str | None = None,
     appointment: AppointmentInput | None = None,
     now: datetime,
+    settings: TextSettings | None = None,
 ) -> uuid.UUID:
-    """A job for a customer: `scheduled` with an appointment, `unscheduled` without."""
+    """A job for a customer: `scheduled` with an appointment, `unscheduled` without.
+    With `settings` the customer gets the `booked` text (the API; fixtures pass none)."""
     require_manager(principal, "create jobs")
     get_customer(db, principal, customer_id)
     job = Job(
@@ -89,7 +96,8 @@ def create_job(
         row, snapshot = _new_appointment(db, job.organization_id, job.id, appointment, now=now)
         new_rows[str(row.id)] = row
     command = _NewJob(offered=False, appointment=snapshot)
-    _run(db, job, [], command, Acting.user(principal), "create a job", now, new_rows=new_rows)
+    acting = Acting.user(principal)
+    _run(db, job, [], command, acting, "create a job", now, new_rows=new_rows, settings=settings)
     return job.id
 
 
@@ -152,12 +160,25 @@ def add_appointment(
     appointment: AppointmentInput,
     *,
     now: datetime,
+    settings: TextSettings | None = None,
 ) -> uuid.UUID:
+    """A new appointment; with `settings` the customer gets the `booked` text."""
     job, rows = _lock_job(db, principal, job_id)
     row, snapshot = _new_appointment(db, job.organization_id, job.id, appointment, now=now)
     command = lc.Command(lc.ActionName.ADD_APPOINTMENT, at=now, new_appointment=snapshot)
     acting = Acting.user(principal)
-    _run(db, job, rows, command, acting, "add an appointment", now, new_rows={str(row.id): row})
+    new_rows = {str(row.id): row}
+    _run(
+        db,
+        job,
+        rows,
+        command,
+        acting,
+        "add an appointment",
+        now,
+        new_rows=new_rows,
+        settings=settings,
+    )
     return row.id
 
 
@@ -181,14 +202,17 @@ def job_action(
     *,
     reason: str | None = None,
     now: datetime,
+    settings: TextSettings | None = None,
 ) -> ActionResult:
     """accept / decline / cancel / reopen. After a decline the job is gone for the
-    organization (404), as the provider has no access to a declined offer."""
+    organization (404), as the provider has no access to a declined offer. With
+    `settings` a cancel texts the customer `canceled` for each visit it cancels."""
     if action not in STATUS_ACTIONS_OF_A_JOB:
         raise ValueError(f"not a job action: {action}")
     job, rows = _lock_job(db, principal, job_id)
     command = lc.Command(action, at=now, reason=reason)
-    _run(db, job, rows, command, Acting.user(principal), f"{action} this job", now)
+    acting = Acting.user(principal)
+    _run(db, job, rows, command, acting, f"{action} this job", now, settings=settings)
     return ActionResult(job.id)
 
 
@@ -250,6 +274,28 @@ def appointment_action(
     return ActionResult(job.id, eta)
 
 
+def start_on_arrival(
+    db: Session,
+    job: Job,
+    rows: list[Appointment],
+    appointment_id: uuid.UUID,
+    *,
+    now: datetime,
+    settings: TextSettings,
+) -> None:
+    """The system starts an appointment whose technician's fixes show them at the site
+    (`auto_start_on_arrival`); `job` and `rows` from `lock_job_of_organization`. Commits."""
+    organization = db.get_one(Organization, job.organization_id)
+    command = lc.Command(
+        lc.ActionName.START,
+        at=now,
+        appointment_id=str(appointment_id),
+        notify_arrival=organization.arrival_texts,
+    )
+    acting = Acting(lc.Actor(kind=lc.ActorKind.SYSTEM))
+    _run(db, job, rows, command, acting, "start this appointment", now, settings=settings)
+
+
 def _run(
     db: Session,
     job: Job,
@@ -283,6 +329,7 @@ def _run(
     except lc.LifecycleError as error:
         raise _refusal(db, job, command, error, label) from error
     eta = None if estimate is None else estimate()
+    before = {row.id: row.status for row in rows}
     db.add(job)  # a new job joins the session; a locked one is already in it
     job.updated_at = now
     write_back(db, job, rows, decision, new_rows=new_rows, pause_reason=pause_reason)
@@ -295,6 +342,9 @@ def _run(
         send_texts(db, job, rows, decision.texts, acting, eta=eta, now=now, settings=settings)
     if before_commit is not None:
         before_commit(job)
+    if settings is not None:
+        visits = [*rows, *(new_rows or {}).values()]
+        send_schedule_texts(db, job, visits, before, now=now, settings=settings)
     db.commit()
     return eta
 
@@ -360,9 +410,11 @@ def update_appointment(
     changes: dict[str, Any],
     *,
     now: datetime,
+    settings: TextSettings | None = None,
 ) -> None:
     """Reschedule (`starts_at`, `duration_min`) or reassign (`technician_id`, None to
-    unassign) a scheduled appointment. Its status, and the job's, stay as they are."""
+    unassign) a scheduled appointment. Its status, and the job's, stay as they are. With
+    `settings` a new time texts the customer `moved`."""
     require_manager(principal, "reschedule or reassign appointments")
     if not changes:
         raise Unprocessable("Nothing to change: send starts_at, duration_min or technician_id.")
@@ -398,6 +450,8 @@ def update_appointment(
             acting=Acting.user(principal),
             details={"changes": diff},
         )
+        if not reassigned_only and settings is not None:
+            send_visit_text(db, job, row, "moved", now=now, settings=settings)
     db.commit()
 
 
@@ -423,15 +477,35 @@ def _lock_job(
     )
     if job is None:
         raise NotFound("No such job.")
-    appointments = list(
+    return job, _appointments_of(db, job.id)
+
+
+def lock_job_of_organization(
+    db: Session, organization_id: uuid.UUID, job_id: uuid.UUID
+) -> tuple[Job, list[Appointment]]:
+    """The job locked for a change the system makes (no caller whose view limits it)."""
+    job = db.scalar(
+        select(Job)
+        .where(Job.id == job_id, Job.organization_id == organization_id)
+        .options(lazyload(Job.appointments), lazyload(Job.customer))
+        .with_for_update(of=Job)
+        .execution_options(populate_existing=True)
+    )
+    if job is None:
+        raise NotFound("No such job.")
+    return job, _appointments_of(db, job.id)
+
+
+def _appointments_of(db: Session, job_id: uuid.UUID) -> list[Appointment]:
+    """A locked job's appointments, read after the lock."""
+    return list(
         db.scalars(
             select(Appointment)
-            .where(Appointment.job_id == job.id)
+            .where(Appointment.job_id == job_id)
             .order_by(Appointment.created_at, Appointment.id)
             .execution_options(populate_existing=True)
         )
     )
-    return job, appointments
 
 
 def _job_id_of_appointment(

@@ -32,6 +32,7 @@ from fieldapi.jobs.schemas import (
     PhotoSchema,
     PhotoUploadSchema,
 )
+from fieldapi.jobs.texts import TextSettings
 from fieldapi.jobs.views_common import (
     job_answer,
     note_page,
@@ -63,6 +64,7 @@ def create_job(body: dict[str, Any]) -> dict[str, Any]:
         current_principal(),
         appointment=None if appointment is None else commands.AppointmentInput(**appointment),
         now=utcnow(),
+        settings=TextSettings.from_config(current_app.config),
         **body,
     )
     return job_answer(job_id)
@@ -103,7 +105,13 @@ def update_job(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 def _act(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) -> None:
     commands.job_action(
-        session(), current_principal(), job_id, action, reason=body.get("reason"), now=utcnow()
+        session(),
+        current_principal(),
+        job_id,
+        action,
+        reason=body.get("reason"),
+        now=utcnow(),
+        settings=TextSettings.from_config(current_app.config),
     )
 
 
@@ -166,7 +174,12 @@ def add_appointment(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """Schedule an appointment on a job (dispatchers); the job becomes `scheduled`."""
     db, principal = session(), current_principal()
     appointment_id = commands.add_appointment(
-        db, principal, job_id, commands.AppointmentInput(**body), now=utcnow()
+        db,
+        principal,
+        job_id,
+        commands.AppointmentInput(**body),
+        now=utcnow(),
+        settings=TextSettings.from_config(current_app.config),
     )
     return queries.get_appointment(db, principal, appointment_id)
 

@@ -122,6 +122,12 @@ class Appointment(IdMixin, TimestampMixin, Base):
         Index("ix_appointments_organization_id_starts_at", "organization_id", "starts_at"),
         Index("ix_appointments_technician_id_starts_at", "technician_id", "starts_at"),
         Index("ix_appointments_job_id", "job_id"),
+        # The ping path asks "is this technician en route?" on every upload.
+        Index(
+            "ix_appointments_enroute_technician_id",
+            "technician_id",
+            postgresql_where=text("status = 'enroute'"),
+        ),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))

@@ -61,6 +61,15 @@ class IngestResult:
     stored: int = 0
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    # (organization_id, user_id) when pings were stored for a technician en route: the
+    # caller lets the en-route visit follow them (fieldapi.jobs.en_route).
+    en_route_of: tuple[uuid.UUID, uuid.UUID] | None = None
+
+
+# Is the user driving to a visit? A probe of a partial index, in the statement that runs
+# anyway: the pings of everyone else cost nothing more.
+EN_ROUTE_SQL = """EXISTS (SELECT 1 FROM appointments a WHERE a.technician_id = {user}
+        AND a.organization_id = {org} AND a.status = 'enroute')"""
 
 
 # One statement reads what the jump check and the duplicate check need: is the user on
@@ -69,10 +78,11 @@ class IngestResult:
 # it (a late upload): only then does the UNION ALL's second branch run (LIMIT 1 stops at
 # the first row), a backward scan of the primary key, bounded by JUMP_LOOKBACK.
 _CONTEXT = text(
-    """
+    f"""
     SELECT u.on_duty, prev.recorded_at, ST_Y(prev.position::geometry),
            ST_X(prev.position::geometry), prev.accuracy_m,
-           span.times, span.lats, span.lons, span.accuracies, span.flags
+           span.times, span.lats, span.lons, span.accuracies, span.flags,
+           {EN_ROUTE_SQL.format(user=":user", org=":org")}
     FROM users u
     LEFT JOIN LATERAL (
         (SELECT l.recorded_at, l.position, l.accuracy_m FROM latest_locations l
@@ -189,8 +199,9 @@ def _store(
     *,
     now: datetime,
     limits: Limits,
-) -> int | None:
-    """Store the (sorted, unique) pings that are new; how many, or None when off duty."""
+) -> tuple[int | None, bool]:
+    """Store the (sorted, unique) pings that are new: how many (None when off duty), and
+    whether the user is en route to a visit."""
     keys = {"org": organization_id, "user": user_id}
     first, last = pings[0].recorded_at, pings[-1].recorded_at
     # Plain statements on the session's connection: the ORM has nothing to add here.
@@ -208,13 +219,14 @@ def _store(
     if row is None:
         raise NotFound("User not found.")
     if not row[0]:
-        return None
+        return None, False
+    en_route = bool(row[10])
     previous = Fix(row[1], row[2], row[3], row[4]) if row[1] is not None else None
     stored = _stored_fixes(row)
     taken = {fix.recorded_at for fix in stored}
     fresh = [ping for ping in pings if ping.recorded_at not in taken]
     if not fresh:
-        return 0
+        return 0, en_route
     flags = flag_jumps(
         fresh,
         previous,
@@ -231,7 +243,7 @@ def _store(
         None,
     )
     connection.execute(_STORE_BATCH, {**keys, "now": now, **_store_params(fresh, flags, newest)})
-    return len(fresh)
+    return len(fresh), en_route
 
 
 def _sqlstate_error(error: DBAPIError, kind: type[Exception], text_part: str = "") -> bool:
@@ -256,7 +268,7 @@ def ingest_pings(
         return result
     store = functools.partial(_store, db, organization_id, user_id, pings, now=now, limits=limits)
     try:
-        stored = store()
+        stored, en_route = store()
     except IntegrityError as error:
         db.rollback()
         if _sqlstate_error(error, psycopg.errors.CheckViolation, "no partition"):
@@ -267,7 +279,7 @@ def ingest_pings(
         # Else the same pings were being stored by another request (a phone retrying
         # before the first answer came): committed now, they read as duplicates.
         try:
-            stored = store()
+            stored, en_route = store()
         except IntegrityError as again:
             db.rollback()
             raise Conflict("These pings are being stored by another request.") from again
@@ -279,6 +291,8 @@ def ingest_pings(
     db.commit()
     result.stored = stored
     result.duplicates += len(pings) - stored
+    if en_route and stored:
+        result.en_route_of = (organization_id, user_id)
     return result
 
 

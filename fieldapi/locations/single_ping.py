@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from fieldapi.accounts.sessions import CALLER_SQL
 from fieldapi.locations.pings import EARTH_RADIUS_M, Rejection, is_accurate, validate_pings
 from fieldapi.locations.service import (
+    EN_ROUTE_SQL,
     INSERT_LATEST,
     MOVE_LATEST_FORWARD,
     OFF_DUTY,
@@ -96,7 +97,9 @@ _APPEND_PING_TEXT = text(
         WHERE NOT s.impossible_jump AND p.accurate
         {MOVE_LATEST_FORWARD}
     )
-    SELECT v.on_duty, v.late, (SELECT count(*) FROM stored) FROM verdict v
+    SELECT v.on_duty, v.late, (SELECT count(*) FROM stored), v.organization_id, v.user_id,
+           {EN_ROUTE_SQL.format(user="v.user_id", org="v.organization_id")}
+    FROM verdict v
     """
 )
 # Run on the bare driver: compiled once to psycopg's %(name)s placeholders.
@@ -145,9 +148,10 @@ def append_single_ping(
         return None
     if row is None:
         return None  # not a valid token: the general path answers 401
-    on_duty, late, stored = row
+    on_duty, late, stored, organization_id, user_id, en_route = row
     if late:
         return None
     if not on_duty:
         return IngestResult(rejected=[Rejection(ping.ordinal, OFF_DUTY)])
-    return IngestResult(stored=stored, duplicates=1 - stored)
+    following = (organization_id, user_id) if en_route and stored else None
+    return IngestResult(stored=stored, duplicates=1 - stored, en_route_of=following)

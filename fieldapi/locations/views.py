@@ -20,6 +20,7 @@ from fieldapi.accounts.sessions import caller_params
 from fieldapi.db import database, session, utcnow
 from fieldapi.errors import DomainError
 from fieldapi.idempotency import idempotent_view_authenticates, key_sent
+from fieldapi.jobs.en_route import DriveSettings, follow_the_drive
 from fieldapi.locations import service
 from fieldapi.locations.body import read_ping_batch
 from fieldapi.locations.schemas import (
@@ -72,6 +73,15 @@ def post_locations() -> Response:
             raw_pings=raw_pings,
             now=now,
             limits=limits,
+        )
+    if result.en_route_of is not None:
+        organization_id, user_id = result.en_route_of
+        follow_the_drive(
+            session(),
+            organization_id=organization_id,
+            technician_id=user_id,
+            now=now,
+            settings=DriveSettings.from_config(current_app.config),
         )
     # IngestResultSchema's shape written directly: the hottest endpoint skips a dump
     # of plain ints and strings.

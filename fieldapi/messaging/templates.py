@@ -19,10 +19,32 @@ def invite(organization: str, name: str, role: str, field_url: str, manager_url:
     return f"Hi {first}, {organization} added you to their team. {links}"
 
 
-def on_my_way(technician_first_name: str, organization: str, arrival: str | None) -> str:
-    if arrival is None:
-        return f"{technician_first_name} from {organization} is on the way."
-    return f"{technician_first_name} from {organization} is on the way, arriving around {arrival}."
+def on_my_way(
+    technician_first_name: str, organization: str, arrival: str | None, tracking_link: str
+) -> str:
+    when = "" if arrival is None else f", arriving around {arrival}"
+    who = f"{technician_first_name} from {organization}"
+    return f"{who} is on the way{when}. Track: {tracking_link}"
+
+
+def running_late(technician_first_name: str, organization: str, arrival: str) -> str:
+    return f"{technician_first_name} from {organization} is running late, now around {arrival}."
+
+
+def visit_booked(organization: str, when: str) -> str:
+    return f"{organization}: your visit is booked for {when}."
+
+
+def visit_moved(organization: str, when: str) -> str:
+    return f"{organization}: your visit moved to {when}."
+
+
+def visit_reminder(organization: str, when: str) -> str:
+    return f"{organization}: a reminder of your visit {when}."
+
+
+def visit_canceled(organization: str, when: str) -> str:
+    return f"{organization}: your visit {when} was canceled. Call us to book again."
 
 
 def arrival(technician_first_name: str, organization: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -59,9 +60,9 @@ def test_the_position_in_the_request_gives_the_eta_and_the_text_says_when(
     assert arrive_by <= utcnow() + timedelta(minutes=eta["minutes"])
     [message] = texts_of(db, job.id)
     when = clock_text(arrive_by, "America/Chicago", now=arrive_by)
-    assert message.body == (
-        f"Sam from Done Right Home Services is on the way, arriving around {when}."
-    )
+    text_part, link = message.body.split(" Track: ")
+    assert text_part == f"Sam from Done Right Home Services is on the way, arriving around {when}."
+    assert re.fullmatch(r"https://api\.example\.test/t/[A-Za-z0-9_-]{22}", link)
     assert (message.purpose, message.to_phone, message.status) == (
         "on_my_way",
         "+13122000201",
@@ -98,7 +99,7 @@ def test_the_text_uses_the_customers_timezone(
     local = clock_text(arrive_by, "Pacific/Honolulu", now=arrive_by)
     chicago = clock_text(arrive_by, "America/Chicago", now=arrive_by)
     assert local != chicago
-    assert message.body.endswith(f"arriving around {local}.")
+    assert message.body.split(" Track: ")[0].endswith(f"arriving around {local}.")
 
 
 def test_without_a_position_the_latest_fresh_ping_is_used(
@@ -128,7 +129,7 @@ def test_a_stale_ping_is_no_position_and_the_text_has_no_time(
         "method": "unknown_position",
     }
     [message] = texts_of(db, job.id)
-    assert message.body == "Sam from Done Right Home Services is on the way."
+    assert message.body.split(" Track: ")[0] == "Sam from Done Right Home Services is on the way."
     assert load_job(db, job.id).status == "in_progress"
 
 
@@ -138,7 +139,7 @@ def test_no_position_at_all(
     job = make_job(technician=tech)
     response = on_my_way(tech_client, job)
     assert response.json["eta"]["method"] == "unknown_position"
-    assert texts_of(db, job.id)[0].body.endswith("is on the way.")
+    assert texts_of(db, job.id)[0].body.split(" Track: ")[0].endswith("is on the way.")
 
 
 def test_the_assigned_technicians_ping_counts_when_a_dispatcher_presses_it(
@@ -164,7 +165,7 @@ def test_a_customer_without_a_site_gets_a_text_without_time(
     response = on_my_way(tech_client, job, lat=LOOP[0], lon=LOOP[1])
     assert response.status_code == 200
     assert response.json["eta"]["method"] == "unknown_site"
-    assert texts_of(db, job.id)[0].body.endswith("is on the way.")
+    assert texts_of(db, job.id)[0].body.split(" Track: ")[0].endswith("is on the way.")
 
 
 @pytest.mark.parametrize("second", ["on-my-way", "start"])

@@ -26,6 +26,11 @@ def test_everyone_reads_the_settings(
         "timezone": org.timezone,
         "arrival_texts": True,
         "kind": "provider",
+        "booked_texts": True,
+        "reminder_texts": True,
+        "reminder_hours": 24,
+        "canceled_texts": True,
+        "auto_start_on_arrival": False,
     }
     assert tech_client.get(PATH).json == expected
     as_dispatcher = dispatcher_client.get(PATH).json

@@ -1,0 +1,73 @@
+"""The customer's side: tracking of a visit, arrival from fixes, auto start on arrival,
+the schedule texts' settings
+
+Revision ID: 0010_customer_side
+Revises: 0008_messages_queued_at
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010_customer_side"
+down_revision: str | Sequence[str] | None = "0008_messages_queued_at"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "visit_tracking",
+        sa.Column("appointment_id", sa.Uuid(), nullable=False),
+        sa.Column("organization_id", sa.Uuid(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("promised_arrive_by", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("eta_arrive_by", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("eta_distance_m", sa.Float(), nullable=True),
+        sa.Column("eta_updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("late_texts", sa.Integer(), nullable=False),
+        sa.Column("arrived_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointments.id"],
+            name=op.f("fk_visit_tracking_appointment_id_appointments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_visit_tracking_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("appointment_id", name=op.f("pk_visit_tracking")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_visit_tracking_token_hash")),
+    )
+    op.add_column(
+        "organizations",
+        sa.Column("auto_start_on_arrival", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    for name in ("booked_texts", "reminder_texts", "canceled_texts"):
+        op.add_column(
+            "organizations",
+            sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.true()),
+        )
+    op.add_column(
+        "organizations",
+        sa.Column("reminder_hours", sa.Integer(), nullable=False, server_default="24"),
+    )
+    # The ping path asks "is this technician en route?" on every upload: a tiny index.
+    op.create_index(
+        "ix_appointments_enroute_technician_id",
+        "appointments",
+        ["technician_id"],
+        postgresql_where=sa.text("status = 'enroute'"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_appointments_enroute_technician_id", table_name="appointments")
+    for name in ("reminder_hours", "canceled_texts", "reminder_texts", "booked_texts"):
+        op.drop_column("organizations", name)
+    op.drop_column("organizations", "auto_start_on_arrival")
+    op.drop_table("visit_tracking")

@@ -1,0 +1,1 @@
+"""What a customer opens without an account: the live tracking link of a visit."""

@@ -37,6 +37,7 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("locations", "fieldapi.accounts.policy"),
         ("locations", "fieldapi.accounts.principal"),
         ("locations", "fieldapi.accounts.sessions"),
+        ("locations", "fieldapi.jobs.en_route"),
         ("messaging", "fieldapi.accounts.auth"),
         ("messaging", "fieldapi.accounts.models"),
         ("messaging", "fieldapi.accounts.policy"),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
+from fieldapi.documents.models import Document
 from fieldapi.enterprise.models import Connection
 from fieldapi.jobs.models import Appointment, Customer, Job, JobNote, JobPhoto
 from fieldapi.messaging.models import Message
@@ -34,6 +35,8 @@ PNG = (
 SOON = (utcnow() + timedelta(days=2)).replace(microsecond=0).isoformat()
 
 # A valid request for each id-taking endpoint, so that a 404 is about the id, not the body.
+DOCUMENT_LINES = [{"description": "x", "quantity": 1, "unit_price": 100}]
+
 REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/appointments/<uuid:appointment_id>"): {},
     ("PATCH", "/v1/appointments/<uuid:appointment_id>"): {"json": {"duration_min": 90}},
@@ -65,6 +68,20 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/v1/team/<uuid:user_id>"): {"json": {"name": "Taken Over"}},
     ("POST", "/v1/connections/<uuid:connection_id>/actions/<any(accept, decline):action>"): {},
     ("DELETE", "/v1/connections/<uuid:connection_id>"): {},
+    ("GET", "/v1/jobs/<uuid:job_id>/documents"): {},
+    ("GET", "/v1/jobs/<uuid:job_id>/estimates"): {},
+    ("POST", "/v1/jobs/<uuid:job_id>/estimates"): {"json": {"lines": DOCUMENT_LINES}},
+    ("GET", "/v1/jobs/<uuid:job_id>/invoices"): {},
+    ("POST", "/v1/jobs/<uuid:job_id>/invoices"): {"json": {"lines": DOCUMENT_LINES}},
+    ("GET", "/v1/documents/<uuid:document_id>"): {},
+    ("PATCH", "/v1/documents/<uuid:document_id>"): {"json": {"notes": "taken over"}},
+    ("GET", "/v1/documents/<uuid:document_id>.pdf"): {},
+    ("POST", "/v1/documents/<uuid:document_id>/revisions"): {"json": {"lines": DOCUMENT_LINES}},
+    ("POST", "/v1/documents/<uuid:document_id>/actions/<any(send, void, 'mark-paid'):action>"): {},
+    ("GET", "/v1/enterprise/documents/<uuid:document_id>.pdf"): {},
+    # no id: the token is the key (tests/documents covers dead and unknown tokens)
+    ("GET", "/v1/document-links/<token>"): {},
+    ("POST", "/v1/document-links/<token>/<any(approve, decline):action>"): {},
     # The enterprise side: a provider's user finds nothing there (the enterprise's own walk
     # is tests/enterprise/test_tenancy.py).
     ("DELETE", "/v1/enterprise/connections/<uuid:connection_id>"): {},
@@ -170,7 +187,19 @@ def victim(
         created_at=utcnow(),
         updated_at=utcnow(),
     )
-    db.add_all([appointment, note, photo, message, connection])
+    document = Document(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        job_id=job.id,
+        kind="estimate",
+        number=1,
+        currency="USD",
+        tax_rate_bp=0,
+        subtotal=0,
+        tax=0,
+        total=0,
+    )
+    db.add_all([appointment, note, photo, message, connection, document])
     db.commit()
     return Victim(
         organization,
@@ -181,6 +210,7 @@ def victim(
             "appointment": appointment.id,
             "photo": photo.id,
             "connection": connection.id,
+            "document": document.id,
         },
     )
 

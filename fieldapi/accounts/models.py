@@ -53,6 +53,9 @@ class Organization(IdMixin, TimestampMixin, Base):
     reminder_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
     reminder_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     canceled_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Estimates and invoices: one ISO 4217 currency, a default tax rate in basis points.
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    tax_rate_bp: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class User(IdMixin, TimestampMixin, Base):

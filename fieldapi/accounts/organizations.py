@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import ORGANIZATION_KINDS, Organization, User
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
+from fieldapi.documents.money import check_currency, rate_bp
 from fieldapi.errors import Conflict, Unprocessable
 from fieldapi.phones import InvalidPhone, to_e164
 
@@ -109,6 +110,8 @@ def update_organization(
     timezone: str | None = None,
     arrival_texts: bool | None = None,
     auto_start_on_arrival: bool | None = None,
+    currency: str | None = None,
+    tax_rate_pct: float | None = None,
     **customer_texts: bool | int,
 ) -> Organization:
     """Rename, move to another timezone, turn the arrival text or the start on arrival on or
@@ -125,6 +128,10 @@ def update_organization(
         organization.arrival_texts = arrival_texts
     if auto_start_on_arrival is not None:
         organization.auto_start_on_arrival = auto_start_on_arrival
+    if currency is not None:
+        organization.currency = check_currency(currency)
+    if tax_rate_pct is not None:
+        organization.tax_rate_bp = rate_bp(tax_rate_pct)
     for name in CUSTOMER_TEXT_SETTINGS & customer_texts.keys():
         setattr(organization, name, customer_texts[name])
     db.commit()

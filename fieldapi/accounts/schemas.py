@@ -113,3 +113,10 @@ class OrganizationSettingsSchema(Schema):
             "them at the site"
         }
     )
+    currency = fields.String(
+        metadata={"description": "ISO 4217 code of estimates and invoices", "example": "USD"}
+    )
+    tax_rate_pct = fields.Float(
+        allow_nan=False,
+        metadata={"description": "default tax rate of new documents, 0 to 100", "example": 8.25},
+    )

@@ -229,6 +229,8 @@ def organization_view(organization: Organization) -> dict[str, Any]:
         "reminder_hours": organization.reminder_hours,
         "canceled_texts": organization.canceled_texts,
         "auto_start_on_arrival": organization.auto_start_on_arrival,
+        "currency": organization.currency,
+        "tax_rate_pct": organization.tax_rate_bp / 100,
     }
     if current_principal().is_dispatcher:
         view["connection_code"] = organization.connection_code

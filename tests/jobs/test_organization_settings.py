@@ -31,6 +31,8 @@ def test_everyone_reads_the_settings(
         "reminder_hours": 24,
         "canceled_texts": True,
         "auto_start_on_arrival": False,
+        "currency": "USD",
+        "tax_rate_pct": 0.0,
     }
     assert tech_client.get(PATH).json == expected
     as_dispatcher = dispatcher_client.get(PATH).json

@@ -19,11 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.db import utcnow
 from fieldapi.enterprise.models import Connection
 from fieldapi.jobs.models import Appointment, Customer, Job, JobNote, JobPhoto
 from fieldapi.messaging.models import Message
+from fieldapi.onboarding import create_organization
 from tests.conftest import ApiClient, unique_phone
 
 PNG = (

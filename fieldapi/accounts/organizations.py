@@ -1,4 +1,4 @@
-"""Creating organizations with their first dispatcher and default settings."""
+"""Organizations: creating one with its first dispatcher, changing its settings."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from fieldapi.accounts.models import ORGANIZATION_KINDS, Organization, User
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, Unprocessable
-from fieldapi.jobs.models import DEFAULT_COMPLETE_REASONS, CompleteReason
 from fieldapi.phones import InvalidPhone, to_e164
 
 
@@ -31,7 +30,7 @@ def check_timezone(name: str) -> str:
     return name
 
 
-def create_organization(
+def create_organization_and_owner(
     db: Session,
     *,
     name: str,
@@ -41,8 +40,9 @@ def create_organization(
     default_region: str = "US",
     kind: str = "provider",
 ) -> tuple[Organization, User]:
-    """A new organization with its first user: a provider gets a dispatcher, its default
-    complete reasons and a connection code; an enterprise gets a manager."""
+    """A new organization and its first user (flushed, not committed): a provider's first
+    dispatcher and its connection code, or an enterprise's first manager. Use
+    `fieldapi.onboarding.create_organization`, which adds the other capabilities' defaults."""
     if kind not in ORGANIZATION_KINDS:
         raise Unprocessable(
             "The kind is provider or enterprise.", errors={"kind": ["provider or enterprise"]}
@@ -74,19 +74,6 @@ def create_organization(
     db.add(organization)
     db.flush()
     db.add(owner)
-    if enterprise:  # an enterprise's complete reasons are its own choice: none by default
-        db.flush()
-        return organization, owner
-    db.add_all(
-        CompleteReason(
-            organization_id=organization.id,
-            code=code,
-            label=label,
-            outcome=outcome,
-            position=position,
-        )
-        for position, (code, label, outcome) in enumerate(DEFAULT_COMPLETE_REASONS)
-    )
     db.flush()
     return organization, owner
 

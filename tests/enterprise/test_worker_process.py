@@ -13,13 +13,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
 from fieldapi.enterprise.models import Connection, WebhookDelivery
 from fieldapi.enterprise.offers import OfferInput, make_offer
 from fieldapi.enterprise.texts import TextRules
 from fieldapi.enterprise.webhooks import save_webhook
+from fieldapi.onboarding import create_organization
 from fieldapi.paths import project_root
 from tests.conftest import TEST_SECRET_KEY, unique_phone
 from tests.enterprise.conftest import CUSTOMER

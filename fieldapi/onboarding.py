@@ -21,7 +21,8 @@ def create_organization(
     kind: str = "provider",
 ) -> tuple[Organization, User]:
     """A new organization, its first dispatcher and its default complete reasons (flushed,
-    not committed)."""
+    not committed); `kind="enterprise"`: its first manager, and no complete reasons (an
+    enterprise's reasons are its own choice: without them the provider's apply)."""
     organization, owner = create_organization_and_owner(
         db,
         name=name,
@@ -31,6 +32,6 @@ def create_organization(
         default_region=default_region,
         kind=kind,
     )
-    if kind == "provider":  # an enterprise's complete reasons are its own choice: none by default
+    if organization.kind == "provider":
         add_default_reasons(db, organization.id)
     return organization, owner

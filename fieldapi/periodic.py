@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fieldapi.accounts.passcodes import prune_passcode_records
 from fieldapi.accounts.sessions import prune_used_refresh_tokens
 from fieldapi.db import make_engine, resolve_database_url
+from fieldapi.enterprise.delivery import start_webhook_sender
 from fieldapi.idempotency import prune_expired_keys
 from fieldapi.jobs.photo_sweep import sweep_orphan_photos
 from fieldapi.locations import maintenance as location_maintenance
@@ -111,8 +112,6 @@ def run_worker(once: bool = False) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    from fieldapi.enterprise.delivery import start_webhook_sender
-
     webhooks = start_webhook_sender(worker.sessions, config, worker.stopping, once=once)
     try:
         worker.run(once=once)

@@ -41,8 +41,8 @@ def create_organization_and_owner(
     default_region: str = "US",
     kind: str = "provider",
 ) -> tuple[Organization, User]:
-    """A new organization with its first user (flushed, not committed): a provider gets a
-    dispatcher and a connection code; an enterprise gets a manager. Use
+    """A new organization and its first user (flushed, not committed): a provider's first
+    dispatcher and its connection code, or an enterprise's first manager. Use
     `fieldapi.onboarding.create_organization`, which adds the other capabilities' defaults."""
     if kind not in ORGANIZATION_KINDS:
         raise Unprocessable(

@@ -52,7 +52,7 @@ class WebhookSettings:
             retry_base_s=float(config["WEBHOOK_RETRY_BASE_SECONDS"]),
             retry_max_s=float(config["WEBHOOK_RETRY_MAX_SECONDS"]),
             lease_s=float(config["WEBHOOK_LEASE_SECONDS"]),
-            poll_s=float(config["WORKER_POLL_SECONDS"]),
+            poll_s=float(config["WEBHOOK_POLL_SECONDS"]),
             allow_private=bool(config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]),
         )
 

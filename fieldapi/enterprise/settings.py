@@ -27,6 +27,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("WEBHOOK_RETRY_MAX_SECONDS", 3600.0, float, "longest delay between two attempts"),
     Setting(
+        "WEBHOOK_POLL_SECONDS",
+        1.0,
+        float,
+        "how often an idle worker looks for due webhook deliveries (apart from "
+        "WORKER_POLL_SECONDS, which paces the texts)",
+    ),
+    Setting(
         "WEBHOOK_LEASE_SECONDS",
         60.0,
         float,

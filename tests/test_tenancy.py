@@ -49,6 +49,17 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/appointments/<uuid:appointment_id>/actions/start"): {"json": {}},
     ("GET", "/v1/customers/<uuid:customer_id>"): {},
     ("GET", "/v1/tracking/<token>"): {},  # no id: any token of another visit is just unknown
+    # Slugs, not ids: the booking endpoints need no account and answer 404 to unknown ones.
+    ("POST", "/v1/bookings/<slug>"): {
+        "json": {
+            "name": "Ana",
+            "phone": "+13125550142",
+            "passcode": "123456",
+            "address": "3600 N Clark St",
+            "description": "Loud furnace",
+        }
+    },
+    ("POST", "/v1/bookings/<slug>/passcode"): {"json": {"phone": "+13125550142"}},
     ("PATCH", "/v1/customers/<uuid:customer_id>"): {"json": {"name": "Taken Over"}},
     ("GET", "/v1/jobs/<uuid:job_id>"): {},
     ("PATCH", "/v1/jobs/<uuid:job_id>"): {"json": {"title": "Taken Over"}},

@@ -56,6 +56,9 @@ class Organization(IdMixin, TimestampMixin, Base):
     # Estimates and invoices: one ISO 4217 currency, a default tax rate in basis points.
     currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     tax_rate_bp: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The customers' booking page GET /book/<booking_slug>, while enabled.
+    booking_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    booking_slug: Mapped[str | None] = mapped_column(String(60), unique=True)
 
 
 class User(IdMixin, TimestampMixin, Base):

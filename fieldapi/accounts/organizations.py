@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -96,6 +97,25 @@ def regenerate_connection_code(db: Session, principal: Principal) -> Organizatio
     return organization
 
 
+BOOKING_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}[a-z0-9]")
+
+
+def _check_booking_slug(db: Session, organization: Organization, slug: str) -> str:
+    if not BOOKING_SLUG.fullmatch(slug):
+        raise Unprocessable(
+            "A booking slug is 3 to 60 lowercase letters, digits and inner dashes.",
+            errors={"booking_slug": ["Like done-right-chicago."]},
+        )
+    taken = db.scalar(
+        select(Organization.id).where(
+            Organization.booking_slug == slug, Organization.id != organization.id
+        )
+    )
+    if taken is not None:
+        raise Conflict("That booking slug is taken.", errors={"booking_slug": ["Taken."]})
+    return slug
+
+
 #: The organization's switches of the customer's schedule texts (and the reminder's lead).
 CUSTOMER_TEXT_SETTINGS = frozenset(
     {"booked_texts", "reminder_texts", "reminder_hours", "canceled_texts"}
@@ -112,6 +132,8 @@ def update_organization(
     auto_start_on_arrival: bool | None = None,
     currency: str | None = None,
     tax_rate_pct: float | None = None,
+    booking_enabled: bool | None = None,
+    booking_slug: str | None = None,
     **customer_texts: bool | int,
 ) -> Organization:
     """Rename, move to another timezone, turn the arrival text or the start on arrival on or
@@ -132,6 +154,15 @@ def update_organization(
         organization.currency = check_currency(currency)
     if tax_rate_pct is not None:
         organization.tax_rate_bp = rate_bp(tax_rate_pct)
+    if booking_slug is not None:
+        organization.booking_slug = _check_booking_slug(db, organization, booking_slug)
+    if booking_enabled is not None:
+        if booking_enabled and organization.booking_slug is None:
+            raise Unprocessable(
+                "Pick a booking_slug before turning booking on.",
+                errors={"booking_slug": ["Needed for booking."]},
+            )
+        organization.booking_enabled = booking_enabled
     for name in CUSTOMER_TEXT_SETTINGS & customer_texts.keys():
         setattr(organization, name, customer_texts[name])
     db.commit()

@@ -68,8 +68,16 @@ class PasscodeSent:
     resend_after: int = int(RESEND_AFTER.total_seconds())
 
 
-def phone_key(secret_key: str, phone: str) -> str:
-    return hash_token(secret_key, f"phone:{phone}")
+LOGIN = "login"
+BOOKING = "booking"  # a customer proving their number on a booking page
+
+
+def phone_key(secret_key: str, phone: str, purpose: str = LOGIN) -> str:
+    """The record of a number for one purpose: a booking code never logs anyone in, and
+    its failures and locks are its own (the same rules and limits apply to each)."""
+    if purpose == LOGIN:
+        return hash_token(secret_key, f"phone:{phone}")
+    return hash_token(secret_key, f"{purpose}:{phone}")
 
 
 def code_digest(secret_key: str, phone_hash: str, code: str) -> str:
@@ -88,14 +96,16 @@ def request_passcode(
     now: datetime,
     rules: PasscodeRules,
     log_code: bool = False,
+    booking_for: Organization | None = None,
 ) -> PasscodeSent:
     """Issue a new code for the number (replacing any earlier one) and text it if the
     number belongs to an active user. `log_code` is for development with the console
-    transport only: the code then also appears in the server's log."""
+    transport only: the code then also appears in the server's log. `booking_for`: a
+    booking code of that organization instead, texted to any number (its own record)."""
     phone = read_phone(
         raw_phone, default_region=rules.default_region, allowed_regions=rules.allowed_regions
     )
-    key = phone_key(secret_key, phone)
+    key = phone_key(secret_key, phone, LOGIN if booking_for is None else BOOKING)
     record = _lock_record(db, key, now)
     _refuse_if_locked(record, now)
     if record.consumed_at is None and record.issued_at and now < record.issued_at + RESEND_AFTER:
@@ -128,14 +138,19 @@ def request_passcode(
     budget_left = rules.texts_per_hour - _texts_in_window(db, now)
     user = db.scalar(select(User).where(User.phone == phone))
     texted = False
-    if user is not None and user.active:
+    to_text = booking_for
+    if booking_for is None and user is not None and user.active:
+        to_text = db.get_one(Organization, user.organization_id)
+    if to_text is not None:
         if budget_left > 0:
-            organization = db.get_one(Organization, user.organization_id)
+            minutes = _minutes(PASSCODE_TTL)
             queue_message(
                 db,
-                organization_id=organization.id,
+                organization_id=to_text.id,
                 to=phone,
-                body=templates.passcode(organization.name, code, _minutes(PASSCODE_TTL)),
+                body=templates.passcode(to_text.name, code, minutes)
+                if booking_for is None
+                else templates.booking_code(to_text.name, code, minutes),
                 purpose="passcode",
                 allowed_regions=rules.allowed_regions,
             )
@@ -175,6 +190,28 @@ def redeem_passcode(
     """The active user who holds this number and its current code; the code is used up.
     A wrong, used or expired code counts against the number (401); enough of them lock
     it (429). Failures are committed here; success is left for the caller to commit."""
+    phone = redeem_code(
+        db, raw_phone, raw_code, secret_key=secret_key, now=now, rules=rules, purpose=LOGIN
+    )
+    user = db.scalar(select(User).where(User.phone == phone))
+    if user is None or not user.active:
+        db.commit()
+        raise Unauthorized(WRONG_PASSCODE)
+    return user
+
+
+def redeem_code(
+    db: Session,
+    raw_phone: str,
+    raw_code: str,
+    *,
+    secret_key: str,
+    now: datetime,
+    rules: PasscodeRules,
+    purpose: str,
+) -> str:
+    """Use up the number's current code of `purpose`; the number in E.164. Refusals as
+    `redeem_passcode`'s (failures committed; success left for the caller to commit)."""
     phone = read_phone(
         raw_phone, default_region=rules.default_region, allowed_regions=rules.allowed_regions
     )
@@ -184,7 +221,7 @@ def redeem_passcode(
             "A passcode is the 6 digits from the text.",
             errors={"passcode": ["A passcode is 6 digits."]},
         )
-    key = phone_key(secret_key, phone)
+    key = phone_key(secret_key, phone, purpose)
     record = db.scalars(
         select(Passcode)
         .where(Passcode.phone_hash == key)
@@ -212,11 +249,7 @@ def redeem_passcode(
     record.failures = 0
     record.locked_until = None
     record.updated_at = now
-    user = db.scalar(select(User).where(User.phone == phone))
-    if user is None or not user.active:
-        db.commit()
-        raise Unauthorized(WRONG_PASSCODE)
-    return user
+    return phone
 
 
 def prune_passcode_records(db: Session, *, now: datetime) -> int:

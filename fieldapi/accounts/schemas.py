@@ -107,6 +107,14 @@ class OrganizationSettingsSchema(Schema):
     canceled_texts = fields.Boolean(
         metadata={"description": "text customers when a visit is canceled"}
     )
+    booking_enabled = fields.Boolean(
+        metadata={"description": "the booking page GET /book/<booking_slug> takes requests"}
+    )
+    booking_slug = fields.String(
+        validate=validate.Length(min=3, max=60),
+        allow_none=False,
+        metadata={"example": "done-right-chicago"},
+    )
     auto_start_on_arrival = fields.Boolean(
         metadata={
             "description": "start an en-route visit when the technician's fixes show "

@@ -231,6 +231,8 @@ def organization_view(organization: Organization) -> dict[str, Any]:
         "auto_start_on_arrival": organization.auto_start_on_arrival,
         "currency": organization.currency,
         "tax_rate_pct": organization.tax_rate_bp / 100,
+        "booking_enabled": organization.booking_enabled,
+        "booking_slug": organization.booking_slug,
     }
     if current_principal().is_dispatcher:
         view["connection_code"] = organization.connection_code

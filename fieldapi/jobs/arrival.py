@@ -38,7 +38,7 @@ _FIXES_NEAR_SITE = text(
     SELECT p.recorded_at, ST_DWithin(p.position, c.site, :radius) AS inside
     FROM location_pings p JOIN customers c ON c.id = :customer AND c.site IS NOT NULL
     WHERE p.organization_id = :org AND p.user_id = :user AND p.recorded_at >= :since
-      AND p.recorded_at <= :now AND NOT p.impossible_jump
+      AND NOT p.impossible_jump
       AND p.accuracy_m IS NOT NULL AND p.accuracy_m <= :max_accuracy
     ORDER BY p.recorded_at
     """
@@ -52,7 +52,6 @@ def arrival_time(
     technician_id: uuid.UUID,
     customer_id: uuid.UUID,
     since: datetime,
-    now: datetime,
     rule: ArrivalRule,
 ) -> datetime | None:
     """When the technician arrived at the customer's site (the first fix of the first stay
@@ -64,7 +63,6 @@ def arrival_time(
             "user": technician_id,
             "customer": customer_id,
             "since": since,
-            "now": now,
             "radius": rule.radius_m,
             "max_accuracy": rule.max_accuracy_m,
         },

@@ -32,6 +32,7 @@ from fieldapi.jobs.rules import check_schedule, check_technician, check_title
 from fieldapi.jobs.snapshots import job_snapshot, write_back
 from fieldapi.jobs.texts import (
     TextSettings,
+    send_booking_answer,
     send_schedule_texts,
     send_texts,
     send_visit_text,
@@ -42,6 +43,10 @@ STATUS_ACTIONS_OF_A_JOB = lc.JOB_ACTIONS - {
     lc.ActionName.ADD_APPOINTMENT,
     lc.ActionName.DELETE_APPOINTMENT,
 }
+
+
+# A booking request's customer hears the dispatcher's answer to it.
+_BOOKING_ANSWERS = frozenset({lc.ActionName.ACCEPT, lc.ActionName.DECLINE})
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,7 @@ def create_offer(
         offered_by_id=offered_by_id,
         external_id=external_id,
         appointment_windows=appointment_windows or [],
+        source="enterprise",
         created_at=now,
         updated_at=now,
     )
@@ -150,6 +156,35 @@ def create_offer(
         extra=extra,
         before_commit=before_commit,
     )
+    return job.id
+
+
+def create_booking_request(
+    db: Session,
+    *,
+    organization_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    title: str,
+    description: str,
+    preferred_windows: list[dict[str, str]],
+    now: datetime,
+) -> uuid.UUID:
+    """A customer's request from the booking page: a job `offered` with `source: booking`
+    until a dispatcher accepts or declines it (the system acts: there is no user)."""
+    job = Job(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        customer_id=customer_id,
+        title=check_title(title),
+        description=description,
+        source="booking",
+        preferred_windows=preferred_windows,
+        created_at=now,
+        updated_at=now,
+    )
+    command = _NewJob(offered=True, appointment=None)
+    acting = Acting(lc.Actor(kind=lc.ActorKind.SYSTEM), name="Booking page")
+    _run(db, job, [], command, acting, "request a visit", now, commit=False)
     return job.id
 
 
@@ -311,6 +346,7 @@ def _run(
     settings: TextSettings | None = None,
     extra: Mapping[str, Any] | None = None,
     before_commit: Callable[[Job], None] | None = None,
+    commit: bool = True,
 ) -> Eta | None:
     """The one path of a lifecycle command, from the locked rows (`rows`; none for a new
     job) to the commit. `label` names the action in a refusal ("cancel this job");
@@ -345,7 +381,12 @@ def _run(
     if settings is not None:
         visits = [*rows, *(new_rows or {}).values()]
         send_schedule_texts(db, job, visits, before, now=now, settings=settings)
-    db.commit()
+        answered = isinstance(command, lc.Command) and command.action in _BOOKING_ANSWERS
+        if job.source == "booking" and answered:
+            accepted = isinstance(command, lc.Command) and command.action == lc.ActionName.ACCEPT
+            send_booking_answer(db, job, accepted=accepted, now=now, settings=settings)
+    if commit:
+        db.commit()
     return eta
 
 

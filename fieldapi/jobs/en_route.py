@@ -92,7 +92,6 @@ def _follow_visit(
             technician_id=technician_id,
             customer_id=job.customer_id,
             since=tracking.created_at,
-            now=now,
             rule=settings.arrival,
         )
         if arrived_at is not None:

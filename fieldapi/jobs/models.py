@@ -97,6 +97,12 @@ class Job(IdMixin, TimestampMixin, Base):
     canceled: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20))  # derived by the lifecycle, stored for queries
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Where the job came from: dispatcher | enterprise | booking (a customer's request).
+    source: Mapped[str] = mapped_column(
+        String(20), default="dispatcher", server_default="dispatcher"
+    )
+    # A booking request's preferred windows: [{"start": iso, "end": iso}].
+    preferred_windows: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB)
 
     appointments: Mapped[list[Appointment]] = relationship(
         back_populates="job",

@@ -93,6 +93,8 @@ def job_view(job: Job, technicians: dict[uuid.UUID, User], principal: Principal)
         "offered_by": None
         if job.offered_by is None
         else {"id": job.offered_by.id, "name": job.offered_by.name},
+        "source": job.source,
+        "preferred_windows": job.preferred_windows or [],
         "customer": customer_view(job.customer),
         "appointments": [
             appointment_view(row, snapshot, technicians, actor)

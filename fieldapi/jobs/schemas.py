@@ -173,6 +173,11 @@ class JobSchema(Schema):
     offered_by = fields.Nested(
         OfferedBySchema, allow_none=True, metadata={"description": "the enterprise that offered it"}
     )
+    source = fields.String(metadata={"enum": ["dispatcher", "enterprise", "booking"]})
+    preferred_windows = fields.List(
+        fields.Dict(keys=fields.String(), values=fields.String()),
+        metadata={"description": "a booking request's windows: [{start, end}]"},
+    )
     customer = fields.Nested(CustomerSchema)
     appointments = fields.List(fields.Nested(AppointmentSchema))
     allowed_actions = fields.List(

@@ -154,6 +154,37 @@ def send_schedule_texts(
             send_visit_text(db, job, row, "canceled", now=now, settings=settings)
 
 
+def send_booking_answer(
+    db: Session, job: Job, *, accepted: bool, now: datetime, settings: TextSettings
+) -> None:
+    """Tell the customer who asked on the booking page whether the request was taken."""
+    organization = db.get_one(Organization, job.organization_id)
+    customer = db.get_one(Customer, job.customer_id)
+    purpose = "booking_accepted" if accepted else "booking_declined"
+    body = (templates.booking_accepted if accepted else templates.booking_declined)(
+        organization.name
+    )
+    details: dict[str, Any] = {"purpose": purpose}
+    try:
+        if not customer.phone:
+            raise DomainError("the customer has no phone number")
+        message = queue_message(
+            db,
+            organization_id=job.organization_id,
+            to=customer.phone,
+            body=body,
+            purpose=purpose,
+            allowed_regions=settings.allowed_regions,
+            job_id=job.id,
+        )
+    except DomainError as error:
+        details["reason"] = error.message
+        record_event(db, job, action="text_skipped", at=now, details=details)
+        return
+    details.update(message_id=str(message.id), to=message.to_phone, body=body)
+    record_event(db, job, action="text_queued", at=now, details=details)
+
+
 def send_visit_text(
     db: Session,
     job: Job,

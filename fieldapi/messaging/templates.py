@@ -8,6 +8,25 @@ def passcode(organization: str, code: str, minutes: int) -> str:
     return f"{code} is your {organization} login code. It expires in {minutes} min. Don't share it."
 
 
+def booking_code(organization: str, code: str, minutes: int) -> str:
+    return (
+        f"{code} is your code to request a visit from {organization}. It expires in {minutes} min."
+    )
+
+
+def booking_request(customer_name: str, description: str) -> str:
+    what = description if len(description) <= 60 else description[:57] + "..."
+    return f"New booking request from {customer_name}: {what} Open Dispatch Manager to answer."
+
+
+def booking_accepted(organization: str) -> str:
+    return f"{organization}: we accepted your request and will text you when it is scheduled."
+
+
+def booking_declined(organization: str) -> str:
+    return f"{organization}: sorry, we cannot take your request. Thank you for asking us."
+
+
 def invite(organization: str, name: str, role: str, field_url: str, manager_url: str) -> str:
     first = name.split()[0] if name.split() else name
     if role == "technician":

@@ -1,1 +1,2 @@
-"""What a customer opens without an account: the live tracking link of a visit."""
+"""What a customer opens without an account: the live tracking link of a visit, the
+organization's booking page."""

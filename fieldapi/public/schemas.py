@@ -1,6 +1,6 @@
 """Wire formats of the customer's side."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from fieldapi.jobs.schemas import Rfc3339
 from fieldapi.public.tracking import ARRIVED, CANCELED, FINISHED, ON_THE_WAY
@@ -43,3 +43,30 @@ class TrackingSchema(Schema):
     )
     site = fields.Nested(SiteSchema, allow_none=True)
     updated_at = Rfc3339()
+
+
+class BookingPasscodeRequestSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class BookingWindowSchema(Schema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class BookingRequestSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    passcode = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    address = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    lat = fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False)
+    lon = fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False)
+    email = fields.Email(validate=validate.Length(max=320))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    preferred_windows = fields.List(
+        fields.Nested(BookingWindowSchema), validate=validate.Length(max=3), load_default=list
+    )
+
+
+class BookingCreatedSchema(Schema):
+    request_id = fields.UUID()

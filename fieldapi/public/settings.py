@@ -69,6 +69,13 @@ SETTINGS: tuple[Setting, ...] = (
         "requests to `GET /t/<token>` and `GET /v1/tracking/<token>` from one address",
     ),
     Setting(
+        "BOOKING_RATE_LIMIT",
+        "5 per minute; 30 per hour",
+        _rate_limit,
+        "requests to `POST /v1/bookings/<slug>/passcode` and `POST /v1/bookings/<slug>` "
+        "from one address (each counted apart)",
+    ),
+    Setting(
         "TRACKING_REFRESH_SECONDS",
         15,
         _positive_int,

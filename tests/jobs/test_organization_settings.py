@@ -33,6 +33,8 @@ def test_everyone_reads_the_settings(
         "auto_start_on_arrival": False,
         "currency": "USD",
         "tax_rate_pct": 0.0,
+        "booking_enabled": False,
+        "booking_slug": None,
     }
     assert tech_client.get(PATH).json == expected
     as_dispatcher = dispatcher_client.get(PATH).json

@@ -1,5 +1,5 @@
 """The customer's side: tracking of a visit, arrival from fixes, auto start on arrival,
-the schedule texts' settings
+the schedule texts' settings, booking requests
 
 Revision ID: 0010_customer_side
 Revises: 0008_messages_queued_at
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0010_customer_side"
 down_revision: str | Sequence[str] | None = "0008_messages_queued_at"
@@ -56,6 +57,22 @@ def upgrade() -> None:
         "organizations",
         sa.Column("reminder_hours", sa.Integer(), nullable=False, server_default="24"),
     )
+    op.add_column(
+        "organizations",
+        sa.Column("booking_enabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("organizations", sa.Column("booking_slug", sa.String(length=60), nullable=True))
+    op.create_unique_constraint(
+        op.f("uq_organizations_booking_slug"), "organizations", ["booking_slug"]
+    )
+    op.add_column(
+        "jobs",
+        sa.Column("source", sa.String(length=20), nullable=False, server_default="dispatcher"),
+    )
+    op.add_column(
+        "jobs",
+        sa.Column("preferred_windows", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+    )
     # The ping path asks "is this technician en route?" on every upload: a tiny index.
     op.create_index(
         "ix_appointments_enroute_technician_id",
@@ -67,6 +84,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_appointments_enroute_technician_id", table_name="appointments")
+    op.drop_column("jobs", "preferred_windows")
+    op.drop_column("jobs", "source")
+    op.drop_constraint(op.f("uq_organizations_booking_slug"), "organizations", type_="unique")
+    op.drop_column("organizations", "booking_slug")
+    op.drop_column("organizations", "booking_enabled")
     for name in ("reminder_hours", "canceled_texts", "reminder_texts", "booked_texts"):
         op.drop_column("organizations", name)
     op.drop_column("organizations", "auto_start_on_arrival")

@@ -33,11 +33,11 @@
   function drawPosition(data) {
     var map = el("map");
     if (!data.position || !data.site) {
-      map.hidden = true;
+      map.setAttribute("hidden", "");  // an SVG element has no .hidden property
       el("distance").textContent = "";
       return;
     }
-    map.hidden = false;
+    map.removeAttribute("hidden");
     var d = offsetMeters(data.site, data.position);
     var meters = Math.sqrt(d.north * d.north + d.east * d.east);
     var range = RANGE_M.find(function (r) { return meters <= r; }) || meters;
@@ -67,7 +67,7 @@
         if (response.status === 404) {
           el("headline").textContent = "This link has expired";
           el("eta").textContent = "";
-          el("map").hidden = true;
+          el("map").setAttribute("hidden", "");
           return null;
         }
         return response.ok ? response.json() : undefined;

@@ -21,7 +21,6 @@ from werkzeug.serving import make_server
 
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import User
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
 from fieldapi.jobs import commands
@@ -29,6 +28,7 @@ from fieldapi.jobs.customers import site_point
 from fieldapi.jobs.models import Customer
 from fieldapi.jobs.texts import TextSettings
 from fieldapi.messaging.models import Message
+from fieldapi.onboarding import create_organization
 from tests.conftest import TEST_SECRET_KEY, WRIGLEY, unique_phone
 from tests.jobs.conftest import principal_of
 

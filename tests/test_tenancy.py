@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
-from fieldapi.documents.models import Document
+from fieldapi.documents.models import Document, DocumentCounter
 from fieldapi.enterprise.models import Connection
 from fieldapi.jobs.models import Appointment, Customer, Job, JobNote, JobPhoto
 from fieldapi.messaging.models import Message
@@ -210,7 +210,8 @@ def victim(
         tax=0,
         total=0,
     )
-    db.add_all([appointment, note, photo, message, connection, document])
+    counter = DocumentCounter(organization_id=organization.id, kind="estimate", last_number=1)
+    db.add_all([appointment, note, photo, message, connection, document, counter])
     db.commit()
     return Victim(
         organization,

@@ -57,6 +57,10 @@ def test_another_enterprise_finds_nothing_of_this_one(
     photo = manager_client.get(f"/v1/enterprise/jobs/{job['id']}/photos").json["items"][0]
     ids = {"job": uuid.UUID(job["id"]), "photo": uuid.UUID(photo["id"])}
     ids["connection"] = uuid.UUID(connected)
+    lines = [{"description": "Pump", "quantity": 1, "unit_price": 12000}]
+    invoice = dispatcher_client.post(f"/v1/jobs/{job['id']}/invoices", json={"lines": lines})
+    dispatcher_client.post(f"/v1/documents/{invoice.json['id']}/actions/send")
+    ids["document"] = uuid.UUID(invoice.json["id"])
 
     rival = make_org(name="Rival Warranty", kind="enterprise")
     intruder = login_as(make_user(rival, role="manager"))

@@ -7,7 +7,7 @@ module's imports with `ast` and fails on a crossing that is not listed there):
               health, server, localdb, openapi, migrations: wire the capabilities
               together; nothing below imports them.
     capabilities
-              accounts, jobs, locations, messaging, eta: one folder each (models,
+              accounts, jobs, locations, messaging, eta, enterprise: one folder each (models,
               services, schemas, views). A capability reaches into another only through
               the public modules named below, never through its raw SQL.
     lifecycle PURE: the job/appointment state machine; imports nothing of fieldapi.
@@ -25,6 +25,14 @@ Between capabilities (importer -> what it may use):
     messaging -> accounts.auth/.principal/.policy; jobs.activity (text outcomes go to the
                  job's log), jobs.visibility (a job's texts) and jobs.customers (who
                  wrote back).
+    enterprise -> accounts.auth/.principal/.models (who calls, organization names);
+                 jobs.commands (the offer, through the lifecycle), .customers (the
+                 provider's customer by phone), .activity (reminders in the log),
+                 .attachments (public notes and photos), .reasons, .schemas; lifecycle
+                 (the enterprise actor); messaging.outbox (texts to dispatchers),
+                 messaging.worker.retry_delay (the same backoff as texts).
+    jobs      -> enterprise.events, once: the activity log queues an enterprise's webhook
+                 event with every entry it writes (the one place a job changes).
     locations -> accounts.auth/.principal/.policy/.sessions (the one-statement ping
                  ingest reuses accounts' authentication query); jobs.en_route (an
                  upload of a technician en route moves their visit's ETA and arrival).
@@ -33,7 +41,8 @@ Between capabilities (importer -> what it may use):
 Debts, listed in the test so that none is added: jobs, locations and messaging.inbound
 read `accounts.models` (users' names, the organization's settings); jobs.models reads
 `messaging.models.OptOut`; eta reads `jobs.models` (a customer's site) and
-`locations.models` (the latest position). The team map and the one-ping ingest read
+`locations.models` (the latest position); enterprise reads `jobs.models` (its view of
+the jobs it offered and their activity). The team map and the one-ping ingest read
 other capabilities' tables in raw SQL (appointments, users), which the test cannot see.
 Each should become a small public function of the capability that owns the table.
 """

@@ -72,6 +72,9 @@ def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> F
 def register_blueprints(app: Flask, api: Api) -> None:
     from fieldapi import health
     from fieldapi.accounts.views import blueprints as accounts
+    from fieldapi.documents.views import blueprints as documents
+    from fieldapi.documents.views import pages as document_pages
+    from fieldapi.enterprise.views import blueprints as enterprise
     from fieldapi.jobs.views import blueprints as jobs
     from fieldapi.locations.views import blueprints as locations
     from fieldapi.messaging.views import blueprints as messaging
@@ -82,7 +85,8 @@ def register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(health.blp)
     app.register_blueprint(web)
     app.register_blueprint(public_pages)
-    for blueprint in (*accounts, *messaging, *locations, *jobs, *public):
+    app.register_blueprint(document_pages)
+    for blueprint in (*accounts, *messaging, *locations, *jobs, *enterprise, *public, *documents):
         api.register_blueprint(blueprint, url_prefix=f"/v1{blueprint.url_prefix or ''}")
     from fieldapi.extensions import init_extensions
     from fieldapi.input_guard import init_input_guard

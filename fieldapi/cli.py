@@ -116,6 +116,7 @@ def cmd_create_org(args: argparse.Namespace) -> None:
                 owner_name=args.owner_name,
                 owner_phone=args.owner_phone,
                 timezone=args.timezone,
+                kind=args.kind,
             )
         except DomainError as error:
             raise CommandError(error.message) from error
@@ -234,11 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("db_command", choices=["upgrade", "start", "stop", "running", "url"])
     db.set_defaults(handler=cmd_db)
 
-    org = commands.add_parser("create-org", help="a new organization and its first dispatcher")
+    org = commands.add_parser(
+        "create-org", help="a new organization and its first dispatcher (or manager)"
+    )
     org.add_argument("name")
     org.add_argument("--owner-name", required=True)
     org.add_argument("--owner-phone", required=True)
     org.add_argument("--timezone", default="America/New_York")
+    org.add_argument(
+        "--kind",
+        choices=("provider", "enterprise"),
+        default="provider",
+        help="enterprise: its first user is a manager who offers jobs to providers",
+    )
     org.set_defaults(handler=cmd_create_org)
 
     demo = commands.add_parser("demo", help="a demo organization with a team, customers and jobs")

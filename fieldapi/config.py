@@ -63,6 +63,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
 
 def all_settings() -> tuple[Setting, ...]:
     from fieldapi.accounts.settings import SETTINGS as accounts
+    from fieldapi.enterprise.settings import SETTINGS as enterprise
     from fieldapi.eta.settings import SETTINGS as eta
     from fieldapi.jobs.settings import SETTINGS as jobs
     from fieldapi.locations.settings import SETTINGS as locations
@@ -70,7 +71,7 @@ def all_settings() -> tuple[Setting, ...]:
     from fieldapi.public.settings import SETTINGS as public
     from fieldapi.web.settings import SETTINGS as web
 
-    return CORE_SETTINGS + accounts + messaging + locations + jobs + eta + web + public
+    return CORE_SETTINGS + accounts + messaging + locations + jobs + eta + web + enterprise + public
 
 
 def _development_secret_key(var_dir_setting: str | None) -> str:

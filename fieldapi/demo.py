@@ -14,13 +14,16 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
+from fieldapi.enterprise.models import Connection
+from fieldapi.enterprise.offers import OfferInput, make_offer
+from fieldapi.enterprise.texts import TextRules
 from fieldapi.jobs.commands import (
     AppointmentInput,
     appointment_action,
     create_job,
-    create_offer,
     job_action,
 )
+from fieldapi.jobs.customers import site_lat_lon
 from fieldapi.jobs.models import Appointment, Customer, Job
 from fieldapi.jobs.texts import TextSettings
 from fieldapi.lifecycle import ActionName
@@ -28,6 +31,8 @@ from fieldapi.onboarding import create_organization
 
 DEMO_ORG = "Done Right Home Services"
 DEMO_DISPATCHER_PHONE = "+13122000100"
+DEMO_ENTERPRISE = "Acme Home Warranty"
+DEMO_MANAGER_PHONE = "+13122000300"
 DEMO_TEAM = (
     ("Sam Ortiz", "+13122000101", "technician"),
     ("Priya Nair", "+13122000102", "technician"),
@@ -71,6 +76,7 @@ def seed_demo(db: Session, *, only_if_empty: bool = False) -> dict[str, Any]:
     db.flush()
     jobs = seed_jobs(db, dispatcher, team, customers)
     return {
+        "enterprise": {"name": DEMO_ENTERPRISE, "manager_phone": DEMO_MANAGER_PHONE},
         "created": True,
         "organization_id": organization.id,
         "dispatcher_phone": dispatcher.phone,
@@ -78,6 +84,50 @@ def seed_demo(db: Session, *, only_if_empty: bool = False) -> dict[str, Any]:
         "customers": [customer.name for customer in customers],
         "jobs": jobs,
     }
+
+
+def seed_enterprise(db: Session, dispatcher: User, customer: Customer) -> User:
+    """Acme Home Warranty, its manager, an active connection to the demo provider and one
+    open offer (made through the enterprise's own offer service); the manager."""
+    acme, manager = create_organization(
+        db,
+        name=DEMO_ENTERPRISE,
+        owner_name="Morgan Hale",
+        owner_phone=DEMO_MANAGER_PHONE,
+        kind="enterprise",
+    )
+    now = utcnow()
+    db.add(
+        Connection(
+            organization_id=dispatcher.organization_id,
+            enterprise_id=acme.id,
+            state="active",
+            requested_by_id=manager.id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    db.flush()
+    lat_lon = site_lat_lon(customer)
+    assert lat_lon is not None and customer.phone is not None and customer.address is not None
+    start = now.replace(minute=0, second=0, microsecond=0) + timedelta(days=1, hours=1)
+    offer = OfferInput(
+        provider_id=dispatcher.organization_id,
+        title="Warranty claim: dishwasher",
+        description="Dishwasher does not drain; covered under plan ACME-HW-2291.",
+        external_id="ACME-1001",
+        customer={
+            "name": customer.name,
+            "phone": customer.phone,
+            "address": customer.address,
+            "lat": lat_lon[0],
+            "lon": lat_lon[1],
+            "timezone": customer.timezone,
+        },
+        appointment_windows=[{"start": start, "end": start + timedelta(hours=4)}],
+    )
+    make_offer(db, _principal(manager), offer, now=now, rules=TextRules())
+    return manager
 
 
 def _principal(user: User) -> Principal:
@@ -126,14 +176,7 @@ def seed_jobs(
     job(ada, "Quote: new ductwork", None, 0)
     canceled = job(maria, "Gutter cleaning", priya, 26)
     job_action(db, boss, canceled, ActionName.CANCEL, reason="Customer rescheduling", now=utcnow())
-    create_offer(
-        db,
-        organization_id=dispatcher.organization_id,
-        provider_name="Acme Home Warranty",
-        customer_id=maria.id,
-        title="Warranty claim: dishwasher",
-        now=utcnow(),
-    )
+    seed_enterprise(db, dispatcher, maria)
     rows = db.execute(
         select(Job.title, Job.status)
         .where(Job.organization_id == dispatcher.organization_id)

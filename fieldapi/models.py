@@ -10,6 +10,12 @@ from fieldapi.accounts.models import (
     User,
 )
 from fieldapi.db import Base
+from fieldapi.documents.models import Document, DocumentCounter, DocumentLine  # noqa: F401
+from fieldapi.enterprise.models import (  # noqa: F401
+    Connection,
+    EnterpriseWebhook,
+    WebhookDelivery,
+)
 from fieldapi.idempotency import IdempotencyKey  # noqa: F401
 from fieldapi.jobs.models import (  # noqa: F401
     ActivityEvent,

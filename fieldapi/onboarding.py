@@ -18,9 +18,11 @@ def create_organization(
     owner_phone: str,
     timezone: str = "America/New_York",
     default_region: str = "US",
+    kind: str = "provider",
 ) -> tuple[Organization, User]:
     """A new organization, its first dispatcher and its default complete reasons (flushed,
-    not committed)."""
+    not committed); `kind="enterprise"`: its first manager, and no complete reasons (an
+    enterprise's reasons are its own choice: without them the provider's apply)."""
     organization, owner = create_organization_and_owner(
         db,
         name=name,
@@ -28,6 +30,8 @@ def create_organization(
         owner_phone=owner_phone,
         timezone=timezone,
         default_region=default_region,
+        kind=kind,
     )
-    add_default_reasons(db, organization.id)
+    if organization.kind == "provider":
+        add_default_reasons(db, organization.id)
     return organization, owner

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fieldapi.accounts.passcodes import prune_passcode_records
 from fieldapi.accounts.sessions import prune_used_refresh_tokens
 from fieldapi.db import make_engine, resolve_database_url
+from fieldapi.enterprise.delivery import start_webhook_sender
 from fieldapi.idempotency import prune_expired_keys
 from fieldapi.jobs.photo_sweep import sweep_orphan_photos
 from fieldapi.jobs.reminders import send_due_reminders
@@ -40,6 +41,16 @@ Config = Mapping[str, Any]
 class PeriodicJob:
     name: str
     run: Callable[[Session, datetime, Config], object]
+
+
+def _send_reminders(db: Session, now: datetime, config: Config) -> None:
+    """The customers' visit reminders, with the texts' settings and QUIET_HOURS."""
+    from fieldapi.jobs.reminders import send_due_reminders
+    from fieldapi.jobs.texts import TextSettings
+
+    send_due_reminders(
+        db, now, settings=TextSettings.from_config(config), quiet_hours=config["QUIET_HOURS"]
+    )
 
 
 def _sweep_photos(db: Session, now: datetime, config: Config) -> None:
@@ -69,6 +80,7 @@ JOBS: tuple[PeriodicJob, ...] = (
     ),
     PeriodicJob("customers' visit reminders", _send_reminders),
     PeriodicJob("sweep orphan photo files", _sweep_photos),
+    PeriodicJob("send customers' visit reminders", _send_reminders),
 )
 
 
@@ -108,8 +120,10 @@ def run_worker(once: bool = False) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    webhooks = start_webhook_sender(worker.sessions, config, worker.stopping, once=once)
     try:
         worker.run(once=once)
+        webhooks.join()
     finally:
         close = getattr(transport, "close", None)
         if close is not None:

@@ -30,7 +30,7 @@ from fieldapi.messaging.models import Message
 from fieldapi.migrations import upgrade
 from fieldapi.onboarding import create_organization
 
-pytest_plugins = ["tests.messaging.twilio_server"]
+pytest_plugins = ["tests.messaging.twilio_server", "tests.enterprise.receiver"]
 
 WRIGLEY = (41.9484, -87.6553)  # a customer's site
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
@@ -146,14 +146,29 @@ def make_org(db: Session) -> Callable[..., Organization]:
         name: str = "Done Right Home Services",
         timezone: str = "America/Chicago",
         owner_name: str = "Dana Dispatcher",
+        kind: str = "provider",
     ) -> Organization:
         organization, _owner = create_organization(
-            db, name=name, owner_name=owner_name, owner_phone=unique_phone(), timezone=timezone
+            db,
+            name=name,
+            owner_name=owner_name,
+            owner_phone=unique_phone(),
+            timezone=timezone,
+            kind=kind,
         )
         db.commit()
         return organization
 
     return make
+
+
+def enterprise_named(db: Session, name: str) -> Organization:
+    """An enterprise organization (with its first manager) that can offer jobs."""
+    enterprise, _manager = create_organization(
+        db, name=name, owner_name="Erin Manager", owner_phone=unique_phone(), kind="enterprise"
+    )
+    db.commit()
+    return enterprise
 
 
 @pytest.fixture

@@ -110,4 +110,4 @@ def test_demo_seeds_once(database_url: str, committed: Session) -> None:
     first = run_cli(database_url, "demo", "--if-empty")
     second = run_cli(database_url, "demo", "--if-empty")
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    assert _count_orgs(committed) == 1
+    assert _count_orgs(committed) == 2  # the demo provider and its enterprise

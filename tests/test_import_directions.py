@@ -9,7 +9,7 @@ from pathlib import Path
 import fieldapi
 
 PACKAGE = Path(fieldapi.__file__).parent
-CAPABILITIES = ("accounts", "eta", "jobs", "lifecycle", "locations", "messaging")
+CAPABILITIES = ("accounts", "enterprise", "eta", "jobs", "lifecycle", "locations", "messaging")
 
 # (importing capability, imported module): every crossing there is today. A capability
 # uses another through the modules named here; `*.models` entries are debts to pay off
@@ -19,6 +19,19 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("accounts", "fieldapi.lifecycle"),
         ("accounts", "fieldapi.messaging.outbox"),
         ("accounts", "fieldapi.messaging.templates"),
+        ("enterprise", "fieldapi.accounts.auth"),
+        ("enterprise", "fieldapi.accounts.models"),
+        ("enterprise", "fieldapi.accounts.principal"),
+        ("enterprise", "fieldapi.jobs.activity"),
+        ("enterprise", "fieldapi.jobs.attachments"),
+        ("enterprise", "fieldapi.jobs.commands"),
+        ("enterprise", "fieldapi.jobs.customers"),
+        ("enterprise", "fieldapi.jobs.models"),
+        ("enterprise", "fieldapi.jobs.reasons"),
+        ("enterprise", "fieldapi.jobs.schemas"),
+        ("enterprise", "fieldapi.lifecycle"),
+        ("enterprise", "fieldapi.messaging.outbox"),
+        ("enterprise", "fieldapi.messaging.worker"),
         ("eta", "fieldapi.jobs.models"),
         ("eta", "fieldapi.locations.models"),
         ("jobs", "fieldapi.accounts.auth"),
@@ -26,6 +39,7 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("jobs", "fieldapi.accounts.organizations"),
         ("jobs", "fieldapi.accounts.policy"),
         ("jobs", "fieldapi.accounts.principal"),
+        ("jobs", "fieldapi.enterprise.events"),
         ("jobs", "fieldapi.eta.model"),
         ("jobs", "fieldapi.eta.service"),
         ("jobs", "fieldapi.lifecycle"),

@@ -20,9 +20,12 @@ from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
+from fieldapi.documents.models import Document, DocumentCounter
+from fieldapi.enterprise.models import Connection
 from fieldapi.jobs.models import Appointment, Customer, Job, JobNote, JobPhoto
 from fieldapi.messaging.models import Message
-from tests.conftest import ApiClient
+from fieldapi.onboarding import create_organization
+from tests.conftest import ApiClient, unique_phone
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
@@ -32,6 +35,8 @@ PNG = (
 SOON = (utcnow() + timedelta(days=2)).replace(microsecond=0).isoformat()
 
 # A valid request for each id-taking endpoint, so that a 404 is about the id, not the body.
+DOCUMENT_LINES = [{"description": "x", "quantity": 1, "unit_price": 100}]
+
 REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/appointments/<uuid:appointment_id>"): {},
     ("PATCH", "/v1/appointments/<uuid:appointment_id>"): {"json": {"duration_min": 90}},
@@ -72,6 +77,31 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/jobs/<uuid:job_id>/photos"): {},
     ("GET", "/v1/photos/<uuid:photo_id>"): {},
     ("PATCH", "/v1/team/<uuid:user_id>"): {"json": {"name": "Taken Over"}},
+    ("POST", "/v1/connections/<uuid:connection_id>/actions/<any(accept, decline):action>"): {},
+    ("DELETE", "/v1/connections/<uuid:connection_id>"): {},
+    ("GET", "/v1/jobs/<uuid:job_id>/documents"): {},
+    ("GET", "/v1/jobs/<uuid:job_id>/estimates"): {},
+    ("POST", "/v1/jobs/<uuid:job_id>/estimates"): {"json": {"lines": DOCUMENT_LINES}},
+    ("GET", "/v1/jobs/<uuid:job_id>/invoices"): {},
+    ("POST", "/v1/jobs/<uuid:job_id>/invoices"): {"json": {"lines": DOCUMENT_LINES}},
+    ("GET", "/v1/documents/<uuid:document_id>"): {},
+    ("PATCH", "/v1/documents/<uuid:document_id>"): {"json": {"notes": "taken over"}},
+    ("GET", "/v1/documents/<uuid:document_id>.pdf"): {},
+    ("POST", "/v1/documents/<uuid:document_id>/revisions"): {"json": {"lines": DOCUMENT_LINES}},
+    ("POST", "/v1/documents/<uuid:document_id>/actions/<any(send, void, 'mark-paid'):action>"): {},
+    ("GET", "/v1/enterprise/documents/<uuid:document_id>.pdf"): {},
+    # no id: the token is the key (tests/documents covers dead and unknown tokens)
+    ("GET", "/v1/document-links/<token>"): {},
+    ("POST", "/v1/document-links/<token>/<any(approve, decline):action>"): {},
+    # The enterprise side: a provider's user finds nothing there (the enterprise's own walk
+    # is tests/enterprise/test_tenancy.py).
+    ("DELETE", "/v1/enterprise/connections/<uuid:connection_id>"): {},
+    ("GET", "/v1/enterprise/jobs/<uuid:job_id>"): {},
+    ("GET", "/v1/enterprise/jobs/<uuid:job_id>/activity"): {},
+    ("GET", "/v1/enterprise/jobs/<uuid:job_id>/notes"): {},
+    ("GET", "/v1/enterprise/jobs/<uuid:job_id>/photos"): {},
+    ("POST", "/v1/enterprise/jobs/<uuid:job_id>/reminders"): {"json": {}},
+    ("GET", "/v1/enterprise/photos/<uuid:photo_id>"): {},
     ("GET", "/v1/users/<uuid:user_id>/track"): {
         "query": {
             "since": (utcnow() - timedelta(hours=2)).isoformat(),
@@ -156,7 +186,32 @@ def victim(
     db.flush()
     db.add(job)
     db.flush()
-    db.add_all([appointment, note, photo, message])
+    enterprise, _manager = create_organization(
+        db, name="Victim's Brand", owner_name="M", owner_phone=unique_phone(), kind="enterprise"
+    )
+    db.flush()
+    connection = Connection(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        enterprise_id=enterprise.id,
+        state="pending",
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    document = Document(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        job_id=job.id,
+        kind="estimate",
+        number=1,
+        currency="USD",
+        tax_rate_bp=0,
+        subtotal=0,
+        tax=0,
+        total=0,
+    )
+    counter = DocumentCounter(organization_id=organization.id, kind="estimate", last_number=1)
+    db.add_all([appointment, note, photo, message, connection, document, counter])
     db.commit()
     return Victim(
         organization,
@@ -166,6 +221,8 @@ def victim(
             "job": job.id,
             "appointment": appointment.id,
             "photo": photo.id,
+            "connection": connection.id,
+            "document": document.id,
         },
     )
 
@@ -214,6 +271,7 @@ def id_rules(app: Flask) -> list[tuple[str, str, list[str]]]:
 
 def send(client: ApiClient, method: str, rule: str, ids: dict[str, uuid.UUID]) -> Any:
     path = re.sub(r"<uuid:(\w+)>", lambda m: str(ids[id_kind(m.group(1))]), rule)
+    path = re.sub(r"<any\((\w+)[^>]*>", lambda m: m.group(1), path)  # its first choice
     spec = REQUESTS[(method, rule)]
     kwargs: dict[str, Any] = {}
     if "json" in spec:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,11 +12,26 @@ from flask import current_app, g, request
 from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.sessions import ACCESS_REFUSED, authenticate
 from fieldapi.db import session, utcnow
-from fieldapi.errors import Unauthorized
+from fieldapi.errors import Forbidden, NotFound, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+# What an enterprise's manager reaches besides /v1/enterprise: login, themself, their team.
+MANAGER_PATHS = re.compile(r"/v1/(auth/.*|me|team|team/[0-9a-fA-F-]{36})")
+ENTERPRISE_PATHS = re.compile(r"/v1/enterprise(/.*)?")
+
+
+def check_reach(principal: Principal, path: str) -> None:
+    """Managers stay on the enterprise side (403 elsewhere); providers' users do not see it
+    at all (404)."""
+    enterprise_path = ENTERPRISE_PATHS.fullmatch(path) is not None
+    if principal.is_enterprise_manager:
+        if not enterprise_path and MANAGER_PATHS.fullmatch(path) is None:
+            raise Forbidden("Enterprise managers use the /v1/enterprise endpoints.")
+    elif enterprise_path:
+        raise NotFound("Not found.")
 
 
 def bearer_token() -> str | None:
@@ -39,6 +55,7 @@ def current_principal() -> Principal:
     )
     if found is None:
         raise Unauthorized(ACCESS_REFUSED)
+    check_reach(found, request.path)
     g.principal = found
     return found
 

@@ -22,15 +22,30 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
 
-ROLES = ("dispatcher", "technician", "both")
+PROVIDER_ROLES = ("dispatcher", "technician", "both")
+ENTERPRISE_ROLES = ("manager",)
+ROLES = PROVIDER_ROLES + ENTERPRISE_ROLES
+ORGANIZATION_KINDS = ("provider", "enterprise")
 
 
 class Organization(IdMixin, TimestampMixin, Base):
+    """A provider (dispatchers and technicians) or an enterprise (managers who offer jobs
+    to the providers they are connected to)."""
+
     __tablename__ = "organizations"
+    __table_args__ = (CheckConstraint("kind IN ('provider', 'enterprise')", name="kind"),)
 
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     arrival_texts: Mapped[bool] = mapped_column(default=True)
+    kind: Mapped[str] = mapped_column(String(20), default="provider", server_default="provider")
+    # What a provider gives an enterprise to connect (random, regenerable).
+    connection_code: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+    @property
+    def is_enterprise(self) -> bool:
+        return self.kind == "enterprise"
+
     # The technician's fixes at the site start the appointment (through the lifecycle).
     auto_start_on_arrival: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The customer's texts about the schedule: booked (or moved), a reminder, canceled.
@@ -38,6 +53,9 @@ class Organization(IdMixin, TimestampMixin, Base):
     reminder_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
     reminder_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     canceled_texts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Estimates and invoices: one ISO 4217 currency, a default tax rate in basis points.
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    tax_rate_bp: Mapped[int] = mapped_column(default=0, server_default="0")
     # The customers' booking page GET /book/<booking_slug>, while enabled.
     booking_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     booking_slug: Mapped[str | None] = mapped_column(String(60), unique=True)
@@ -46,7 +64,7 @@ class Organization(IdMixin, TimestampMixin, Base):
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('dispatcher', 'technician', 'both')", name="role"),
+        CheckConstraint("role IN ('dispatcher', 'technician', 'both', 'manager')", name="role"),
         Index("ix_users_organization_id_name", "organization_id", "name"),
     )
 
@@ -64,6 +82,10 @@ class User(IdMixin, TimestampMixin, Base):
     @property
     def is_technician(self) -> bool:
         return self.role in ("technician", "both")
+
+    @property
+    def is_enterprise_manager(self) -> bool:
+        return self.role == "manager"
 
     @property
     def first_name(self) -> str:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.models import ORGANIZATION_KINDS, Organization, User
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
+from fieldapi.documents.money import check_currency, rate_bp
 from fieldapi.errors import Conflict, Unprocessable
 from fieldapi.phones import InvalidPhone, to_e164
 
@@ -38,9 +40,15 @@ def create_organization_and_owner(
     owner_phone: str,
     timezone: str = "America/New_York",
     default_region: str = "US",
+    kind: str = "provider",
 ) -> tuple[Organization, User]:
-    """A new organization and its first dispatcher (flushed, not committed). Use
+    """A new organization and its first user (flushed, not committed): a provider's first
+    dispatcher and its connection code, or an enterprise's first manager. Use
     `fieldapi.onboarding.create_organization`, which adds the other capabilities' defaults."""
+    if kind not in ORGANIZATION_KINDS:
+        raise Unprocessable(
+            "The kind is provider or enterprise.", errors={"kind": ["provider or enterprise"]}
+        )
     if not name.strip() or not owner_name.strip():
         raise Unprocessable("The organization and its owner need a name.")
     try:
@@ -50,19 +58,43 @@ def create_organization_and_owner(
     check_timezone(timezone)
     if db.scalar(select(User.id).where(User.phone == phone)) is not None:
         raise Conflict(f"The phone number {phone} already belongs to a user.")
-    organization = Organization(id=uuid.uuid4(), name=name.strip(), timezone=timezone)
+    enterprise = kind == "enterprise"
+    organization = Organization(
+        id=uuid.uuid4(),
+        name=name.strip(),
+        timezone=timezone,
+        kind=kind,
+        connection_code=None if enterprise else new_connection_code(),
+    )
     owner = User(
         id=uuid.uuid4(),
         organization_id=organization.id,
         name=owner_name.strip(),
         phone=phone,
-        role="dispatcher",
+        role="manager" if enterprise else "dispatcher",
     )
     db.add(organization)
     db.flush()
     db.add(owner)
     db.flush()
     return organization, owner
+
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
+
+
+def new_connection_code() -> str:
+    """12 characters from 32 (60 bits): a provider gives it to an enterprise to connect."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+
+
+def regenerate_connection_code(db: Session, principal: Principal) -> Organization:
+    """A new code for the provider (dispatchers); the old one stops connecting."""
+    require_manager(principal, "change the connection code")
+    organization = db.get_one(Organization, principal.organization_id)
+    organization.connection_code = new_connection_code()
+    db.commit()
+    return organization
 
 
 BOOKING_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}[a-z0-9]")
@@ -98,6 +130,8 @@ def update_organization(
     timezone: str | None = None,
     arrival_texts: bool | None = None,
     auto_start_on_arrival: bool | None = None,
+    currency: str | None = None,
+    tax_rate_pct: float | None = None,
     booking_enabled: bool | None = None,
     booking_slug: str | None = None,
     **customer_texts: bool | int,
@@ -116,6 +150,10 @@ def update_organization(
         organization.arrival_texts = arrival_texts
     if auto_start_on_arrival is not None:
         organization.auto_start_on_arrival = auto_start_on_arrival
+    if currency is not None:
+        organization.currency = check_currency(currency)
+    if tax_rate_pct is not None:
+        organization.tax_rate_bp = rate_bp(tax_rate_pct)
     if booking_slug is not None:
         organization.booking_slug = _check_booking_slug(db, organization, booking_slug)
     if booking_enabled is not None:

@@ -21,6 +21,12 @@ def require_manager(principal: Principal, what: str = "do this") -> None:
         raise Forbidden(f"Only dispatchers can {what}.")
 
 
+def require_team_admin(principal: Principal, what: str = "do this") -> None:
+    """Team management: a provider's dispatchers, or an enterprise's managers."""
+    if not (principal.is_dispatcher or principal.is_enterprise_manager):
+        raise Forbidden(f"Only dispatchers can {what}.")
+
+
 def may_see_user(principal: Principal, user_id: uuid.UUID) -> bool:
     """A user's track and details: managers, or the user themself."""
     return is_manager(principal) or principal.user_id == user_id

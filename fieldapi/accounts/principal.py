@@ -26,6 +26,10 @@ class Principal:
     def is_technician(self) -> bool:
         return self.role in ("technician", "both")
 
+    @property
+    def is_enterprise_manager(self) -> bool:
+        return self.role == "manager"
+
     def actor(self) -> Actor:
         from fieldapi.lifecycle import Actor, ActorKind, Role
 

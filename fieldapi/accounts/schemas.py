@@ -2,19 +2,20 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from fieldapi.accounts.models import ROLES
+from fieldapi.accounts.models import ORGANIZATION_KINDS, ROLES
 
 
 class OrganizationRefSchema(Schema):
     id = fields.UUID()
     name = fields.String()
+    kind = fields.String(metadata={"enum": list(ORGANIZATION_KINDS)})
 
 
 class UserSchema(Schema):
     id = fields.UUID()
     name = fields.String()
     phone = fields.String(metadata={"description": "E.164"})
-    role = fields.String(metadata={"enum": ["dispatcher", "technician", "both"]})
+    role = fields.String(metadata={"enum": list(ROLES)})
     active = fields.Boolean()
     on_duty = fields.Boolean()
     organization = fields.Nested(OrganizationRefSchema)
@@ -90,6 +91,12 @@ class OrganizationSettingsSchema(Schema):
     arrival_texts = fields.Boolean(
         metadata={"description": "text customers when their technician starts the visit"}
     )
+    kind = fields.String(dump_only=True, metadata={"enum": list(ORGANIZATION_KINDS)})
+    connection_code = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "a provider gives it to an enterprise to connect"},
+    )
     booked_texts = fields.Boolean(
         metadata={"description": "text customers when a visit is booked or moved"}
     )
@@ -113,4 +120,11 @@ class OrganizationSettingsSchema(Schema):
             "description": "start an en-route visit when the technician's fixes show "
             "them at the site"
         }
+    )
+    currency = fields.String(
+        metadata={"description": "ISO 4217 code of estimates and invoices", "example": "USD"}
+    )
+    tax_rate_pct = fields.Float(
+        allow_nan=False,
+        metadata={"description": "default tax rate of new documents, 0 to 100", "example": 8.25},
     )

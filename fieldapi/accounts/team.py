@@ -13,16 +13,22 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import ROLES, AuthSession, Organization, User
+from fieldapi.accounts.models import (
+    ENTERPRISE_ROLES,
+    PROVIDER_ROLES,
+    AuthSession,
+    Organization,
+    User,
+)
 from fieldapi.accounts.numbers import read_phone
-from fieldapi.accounts.policy import require_manager
+from fieldapi.accounts.policy import require_team_admin
 from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.sessions import ACCESS_REFUSED, revoke_user_sessions
 from fieldapi.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from fieldapi.messaging import templates
 from fieldapi.messaging.outbox import queue_message
 
-DISPATCHING_ROLES = ("dispatcher", "both")
+DISPATCHING_ROLES = ("dispatcher", "both", "manager")  # who manages the team
 PHONE_TAKEN = "This phone number already belongs to a user."
 
 
@@ -45,7 +51,7 @@ class InviteSettings:
 
 def list_team(db: Session, principal: Principal) -> Sequence[User]:
     """Everyone in the caller's organization, active or not, by name."""
-    require_manager(principal, "see the team")
+    require_team_admin(principal, "see the team")
     return db.scalars(
         select(User)
         .where(User.organization_id == principal.organization_id)
@@ -64,9 +70,9 @@ def add_member(
 ) -> User:
     """A new member, texted a link to the app(s) their role uses. A phone number already on
     any team is a 409: a number is one login."""
-    require_manager(principal, "add team members")
+    require_team_admin(principal, "add team members")
     clean_name = _clean_name(name)
-    _check_role(role)
+    _check_role(db, principal, role)
     e164 = read_phone(
         phone, default_region=invite.default_region, allowed_regions=invite.allowed_regions
     )
@@ -114,7 +120,7 @@ def update_member(
     """Rename, change the role, deactivate or reactivate. Deactivating ends every session of
     the member in the same transaction; reactivating lets them log in again (old tokens stay
     dead). The last active dispatcher of an organization stays one (409)."""
-    require_manager(principal, "change team members")
+    require_team_admin(principal, "change team members")
     lock_team(db, principal)
     user = db.scalars(
         select(User)
@@ -125,11 +131,11 @@ def update_member(
         raise NotFound("No such team member.")
     new_name = _clean_name(name) if name is not None else user.name
     if role is not None:
-        _check_role(role)
+        _check_role(db, principal, role)
     new_role = role if role is not None else user.role
     new_active = active if active is not None else user.active
     still_dispatching = new_active and new_role in DISPATCHING_ROLES
-    if user.active and user.is_dispatcher and not still_dispatching:
+    if user.active and user.role in DISPATCHING_ROLES and not still_dispatching:
         _keep_a_dispatcher(db, user)
     if user.active and not new_active:
         revoke_user_sessions(db, user.id, now=now, reason="deactivated")
@@ -188,7 +194,10 @@ def _clean_name(name: str) -> str:
     return clean
 
 
-def _check_role(role: str) -> None:
-    if role not in ROLES:
-        message = f"The role must be one of {', '.join(ROLES)}."
+def _check_role(db: Session, principal: Principal, role: str) -> None:
+    """Providers have dispatchers and technicians; enterprises have managers."""
+    organization = db.get_one(Organization, principal.organization_id)
+    roles = ENTERPRISE_ROLES if organization.is_enterprise else PROVIDER_ROLES
+    if role not in roles:
+        message = f"The role must be one of {', '.join(roles)}."
         raise Unprocessable(message, errors={"role": [message]})

@@ -13,6 +13,9 @@ from sqlalchemy import select
 from fieldapi.accounts import service, team
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.organizations import (
+    regenerate_connection_code as regenerate_connection_code_of,
+)
 from fieldapi.accounts.organizations import update_organization
 from fieldapi.accounts.passcodes import PasscodeRules, PasscodeSent, request_passcode
 from fieldapi.accounts.schemas import (
@@ -52,7 +55,11 @@ def user_view(user: User, organization: Organization) -> dict[str, Any]:
         "role": user.role,
         "active": user.active,
         "on_duty": user.on_duty,
-        "organization": {"id": organization.id, "name": organization.name},
+        "organization": {
+            "id": organization.id,
+            "name": organization.name,
+            "kind": organization.kind,
+        },
     }
 
 
@@ -211,19 +218,26 @@ def update_member(args: dict[str, Any], user_id: uuid.UUID) -> dict[str, Any]:
 
 
 def organization_view(organization: Organization) -> dict[str, Any]:
-    return {
+    """The settings; the connection code only for the provider's dispatchers."""
+    view = {
         "id": organization.id,
         "name": organization.name,
         "timezone": organization.timezone,
         "arrival_texts": organization.arrival_texts,
+        "kind": organization.kind,
         "booked_texts": organization.booked_texts,
         "reminder_texts": organization.reminder_texts,
         "reminder_hours": organization.reminder_hours,
         "canceled_texts": organization.canceled_texts,
         "auto_start_on_arrival": organization.auto_start_on_arrival,
+        "currency": organization.currency,
+        "tax_rate_pct": organization.tax_rate_bp / 100,
         "booking_enabled": organization.booking_enabled,
         "booking_slug": organization.booking_slug,
     }
+    if current_principal().is_dispatcher:
+        view["connection_code"] = organization.connection_code
+    return view
 
 
 @organization_blp.route("", methods=["GET"])
@@ -244,6 +258,15 @@ def update_organization_settings(args: dict[str, Any]) -> dict[str, Any]:
     """Change them (dispatchers only); `arrival_texts: false` stops the "has arrived" text
     on Start. The timezone is an IANA name."""
     return organization_view(update_organization(session(), current_principal(), **args))
+
+
+@organization_blp.route("/connection-code", methods=["POST"])
+@organization_blp.doc(security=BEARER_SECURITY)
+@login_required
+@organization_blp.response(200, OrganizationSettingsSchema)
+def regenerate_connection_code() -> dict[str, Any]:
+    """A new connection code (dispatchers of a provider); the old one stops connecting."""
+    return organization_view(regenerate_connection_code_of(session(), current_principal()))
 
 
 blueprints: tuple[Blueprint, ...] = (auth_blp, me_blp, team_blp, organization_blp)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.policy import is_manager
 from fieldapi.accounts.principal import Principal
+from fieldapi.enterprise.events import job_changed
 from fieldapi.errors import NotFound
 from fieldapi.jobs.models import ActivityEvent, Appointment, Job
 from fieldapi.jobs.visibility import visible_activity, visible_appointments, visible_jobs
@@ -66,6 +67,7 @@ def record_change(
             details={**activity.details, **(extra or {})},
         )
     )
+    job_changed(db, job, action=activity.action, at=activity.at, details=activity.details)
 
 
 def record_event(
@@ -94,6 +96,7 @@ def record_event(
             details=dict(details or {}),
         )
     )
+    job_changed(db, job, action=action, at=at, details=details or {})
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,7 @@
 """Notes and photos on jobs, and who may see them.
 
 - customers: never (there is no customer API);
-- the enterprise that provided the job: only `public` ones (`EnterpriseViewer`; no
-  enterprise API yet, the rule lives here for when there is);
+- the enterprise that provided the job: only `public` ones (`EnterpriseViewer`);
 - technicians: every note and photo of the jobs they are assigned to (`visible_jobs`);
 - dispatchers and Both: every note and photo of the organization.
 """
@@ -33,10 +32,9 @@ MAX_NOTE_CHARS = 10_000
 
 @dataclass(frozen=True)
 class EnterpriseViewer:
-    """A user of the enterprise that provided jobs to the organization (by its name)."""
+    """A user of the enterprise that offered jobs (to any of its providers)."""
 
-    organization_id: uuid.UUID
-    provider_name: str
+    enterprise_id: uuid.UUID
 
 
 Viewer = Principal | EnterpriseViewer
@@ -45,9 +43,7 @@ Viewer = Principal | EnterpriseViewer
 def _job_clause(viewer: Viewer) -> ColumnElement[bool]:
     if isinstance(viewer, Principal):
         return visible_jobs(viewer)
-    return (Job.organization_id == viewer.organization_id) & (
-        Job.provider_name == viewer.provider_name
-    )
+    return Job.offered_by_id == viewer.enterprise_id
 
 
 def _visible(viewer: Viewer, column: Any) -> ColumnElement[bool]:

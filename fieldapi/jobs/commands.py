@@ -27,6 +27,7 @@ from fieldapi.eta.service import Eta, estimate_arrival
 from fieldapi.jobs.activity import Acting, record_change, record_event
 from fieldapi.jobs.customers import get_customer
 from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
+from fieldapi.jobs.reasons import reasons_owner
 from fieldapi.jobs.rules import check_schedule, check_technician, check_title
 from fieldapi.jobs.snapshots import job_snapshot, write_back
 from fieldapi.jobs.texts import (
@@ -109,14 +110,19 @@ def create_offer(
     db: Session,
     *,
     organization_id: uuid.UUID,
-    provider_name: str,
+    offered_by_id: uuid.UUID,
     customer_id: uuid.UUID,
     title: str,
     description: str | None = None,
+    external_id: str | None = None,
+    appointment_windows: list[dict[str, str]] | None = None,
+    acting_name: str | None = None,
     now: datetime,
+    before_commit: Callable[[Job], None] | None = None,
 ) -> uuid.UUID:
-    """An enterprise (`provider_name`) offers a job to the organization: `offered` until a
-    dispatcher accepts or declines it. (No enterprise API yet: the demo and tests use this.)"""
+    """An enterprise (`offered_by_id`; `acting_name`: its user) offers a job to the
+    organization: `offered` until a dispatcher accepts or declines it. `before_commit` adds
+    the caller's writes (the enterprise's texts) to the same transaction."""
     customer = db.scalar(
         select(Customer.id).where(
             Customer.id == customer_id, Customer.organization_id == organization_id
@@ -130,13 +136,26 @@ def create_offer(
         customer_id=customer_id,
         title=check_title(title),
         description=description,
-        provider_name=provider_name,
+        offered_by_id=offered_by_id,
+        external_id=external_id,
+        appointment_windows=appointment_windows or [],
         source="enterprise",
         created_at=now,
         updated_at=now,
     )
     command = _NewJob(offered=True, appointment=None)
-    _run(db, job, [], command, Acting.enterprise(), "offer a job", now)
+    extra = None if acting_name is None else {"by": acting_name}
+    _run(
+        db,
+        job,
+        [],
+        command,
+        Acting.enterprise(),
+        "offer a job",
+        now,
+        extra=extra,
+        before_commit=before_commit,
+    )
     return job.id
 
 
@@ -256,7 +275,9 @@ def appointment_action(
         at=now,
         appointment_id=str(appointment_id),
         reason_code=reason_code,
-        outcome=None if reason_code is None else _reason_outcome(db, org_id, reason_code),
+        outcome=None
+        if reason_code is None
+        else _reason_outcome(db, reasons_owner(db, job), reason_code),
         reason=reason,
         notify_arrival=organization.arrival_texts,
     )
@@ -323,6 +344,8 @@ def _run(
     pause_reason: str | None = None,
     estimate: Callable[[], Eta | None] | None = None,
     settings: TextSettings | None = None,
+    extra: Mapping[str, Any] | None = None,
+    before_commit: Callable[[Job], None] | None = None,
     commit: bool = True,
 ) -> Eta | None:
     """The one path of a lifecycle command, from the locked rows (`rows`; none for a new
@@ -347,12 +370,14 @@ def _run(
     job.updated_at = now
     write_back(db, job, rows, decision, new_rows=new_rows, pause_reason=pause_reason)
     db.flush()  # the job row before its activity entry (no ORM relationship orders them)
-    extra = None if eta is None else {"eta": _eta_details(eta)}
+    extra = {**(extra or {}), **({} if eta is None else {"eta": _eta_details(eta)})}
     record_change(db, job, decision.activity, acting, extra=extra)
     if decision.texts:
         if settings is None:
             raise ValueError(f"{label}: the decision sends texts but no TextSettings were given")
         send_texts(db, job, rows, decision.texts, acting, eta=eta, now=now, settings=settings)
+    if before_commit is not None:
+        before_commit(job)
     if settings is not None:
         visits = [*rows, *(new_rows or {}).values()]
         send_schedule_texts(db, job, visits, before, now=now, settings=settings)
@@ -376,7 +401,7 @@ def _refusal(
         and command.reason_code is not None
         and command.outcome is None
     ):
-        return _unknown_reason(db, job.organization_id, command.reason_code)
+        return _unknown_reason(db, reasons_owner(db, job), command.reason_code)
     if isinstance(error, lc.ActionRefused):
         state = f"the job is {error.current_status}"
         if error.appointment_status is not None:

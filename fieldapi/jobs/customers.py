@@ -81,6 +81,49 @@ def create_customer(
     return customer
 
 
+def find_or_add_customer(
+    db: Session,
+    organization_id: uuid.UUID,
+    *,
+    name: str,
+    phone: str,
+    address: str,
+    lat: float,
+    lon: float,
+    timezone: str,
+    email: str | None = None,
+    now: datetime,
+    phone_region: str = "US",
+) -> Customer:
+    """The organization's customer with this phone number, else a new one (for an offer
+    from an enterprise; flushed, not committed: the offer commits once)."""
+    e164 = _phone(phone, phone_region)
+    clean = {"name": _text(name, "name"), "address": _text(address, "address")}
+    check_timezone(timezone)
+    found = db.scalar(
+        select(Customer)
+        .where(Customer.organization_id == organization_id, Customer.phone == e164)
+        .order_by(Customer.created_at, Customer.id)
+        .limit(1)
+    )
+    if found is not None:
+        return found
+    customer = Customer(
+        id=uuid.uuid4(),
+        organization_id=organization_id,
+        phone=e164,
+        email=email,
+        site=site_point(lat, lon),
+        timezone=timezone,
+        created_at=now,
+        updated_at=now,
+        **clean,
+    )
+    db.add(customer)
+    db.flush()
+    return customer
+
+
 def get_customer(db: Session, principal: Principal, customer_id: uuid.UUID) -> Customer:
     customer = db.scalar(
         select(Customer).where(Customer.id == customer_id, visible_customers(principal))

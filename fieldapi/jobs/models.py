@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from fieldapi import lifecycle as lc
+from fieldapi.accounts.models import Organization
 from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
 from fieldapi.messaging.models import OptOut
 
@@ -65,6 +66,14 @@ class Job(IdMixin, TimestampMixin, Base):
         CheckConstraint(_in("offer_state", OFFER_STATES), name="offer_state"),
         Index("ix_jobs_organization_id_status", "organization_id", "status"),
         Index("ix_jobs_customer_id", "customer_id"),
+        Index(
+            "uq_jobs_offered_by_id_external_id",
+            "offered_by_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+        Index("ix_jobs_offered_by_id_created_at", "offered_by_id", "created_at"),
     )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
@@ -72,7 +81,12 @@ class Job(IdMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     offer_state: Mapped[str] = mapped_column(String(20), default="none")
-    provider_name: Mapped[str | None] = mapped_column(String(200))  # the enterprise that offered it
+    # The enterprise organization that offered the job, its own id for it and its windows.
+    offered_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    appointment_windows: Mapped[list[dict[str, str]]] = mapped_column(
+        JSONB, default=list, server_default="[]"
+    )
     canceled: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20))  # derived by the lifecycle, stored for queries
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -89,6 +103,14 @@ class Job(IdMixin, TimestampMixin, Base):
         lazy="selectin",
     )
     customer: Mapped[Customer] = relationship(lazy="joined")
+    offered_by: Mapped[Organization | None] = relationship(
+        foreign_keys="Job.offered_by_id", lazy="joined"
+    )
+
+    @property
+    def provider_name(self) -> str | None:
+        """The name of the enterprise that offered the job (None: the provider's own)."""
+        return None if self.offered_by is None else self.offered_by.name
 
 
 class Appointment(IdMixin, TimestampMixin, Base):

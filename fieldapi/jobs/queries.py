@@ -20,6 +20,7 @@ from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
 from fieldapi.jobs.customers import site_lat_lon
 from fieldapi.jobs.models import Appointment, Customer, Job
+from fieldapi.jobs.reasons import list_reasons, reasons_owner
 from fieldapi.jobs.rules import MAX_DURATION_MIN
 from fieldapi.jobs.snapshots import job_snapshot
 from fieldapi.jobs.visibility import shown_appointments, visible_appointments, visible_jobs
@@ -89,6 +90,9 @@ def job_view(job: Job, technicians: dict[uuid.UUID, User], principal: Principal)
         "status": job.status,
         "offer_state": job.offer_state,
         "provider_name": job.provider_name,
+        "offered_by": None
+        if job.offered_by is None
+        else {"id": job.offered_by.id, "name": job.offered_by.name},
         "source": job.source,
         "preferred_windows": job.preferred_windows or [],
         "customer": customer_view(job.customer),
@@ -120,7 +124,12 @@ def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> dict[str, A
     )
     if job is None:
         raise NotFound("No such job.")
-    return job_view(job, technicians_of(db, job.appointments), principal)
+    view = job_view(job, technicians_of(db, job.appointments), principal)
+    view["complete_reasons"] = [
+        {"code": r.code, "label": r.label, "outcome": r.outcome}
+        for r in list_reasons(db, reasons_owner(db, job))
+    ]
+    return view
 
 
 def get_appointment(db: Session, principal: Principal, appointment_id: uuid.UUID) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from fieldapi.accounts.models import Organization
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Unprocessable
-from fieldapi.jobs.models import DEFAULT_COMPLETE_REASONS, CompleteReason
+from fieldapi.jobs.models import DEFAULT_COMPLETE_REASONS, CompleteReason, Job
 
 MAX_CODE = 64
 MAX_LABEL = 200
@@ -38,6 +38,21 @@ def list_reasons(db: Session, organization_id: uuid.UUID) -> list[CompleteReason
             .order_by(CompleteReason.position, CompleteReason.code)
         )
     )
+
+
+def reasons_owner(db: Session, job: Job) -> uuid.UUID:
+    """Whose complete reasons a job is completed with: those of the enterprise that offered
+    it when the enterprise has a list of its own ("complete reasons are specific to each
+    account"), else the provider's."""
+    if job.offered_by_id is not None:
+        has_own = db.scalar(
+            select(CompleteReason.code)
+            .where(CompleteReason.organization_id == job.offered_by_id)
+            .limit(1)
+        )
+        if has_own is not None:
+            return job.offered_by_id
+    return job.organization_id
 
 
 def check_reasons(reasons: Sequence[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -95,8 +110,14 @@ def replace_reasons(
 ) -> list[CompleteReason]:
     """Replace the whole list (dispatchers), in the order given."""
     require_manager(principal, "change the complete reasons")
+    return write_reasons(db, principal.organization_id, reasons)
+
+
+def write_reasons(
+    db: Session, organization_id: uuid.UUID, reasons: Sequence[dict[str, Any]]
+) -> list[CompleteReason]:
+    """Check and replace an organization's list (a provider's, or an enterprise's own)."""
     checked = check_reasons(reasons)
-    organization_id = principal.organization_id
     # Two dispatchers saving at once take turns instead of colliding on the primary key.
     # NO KEY UPDATE: inserts referencing the organization (pings, jobs) are not held up.
     db.execute(

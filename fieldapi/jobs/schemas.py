@@ -157,6 +157,11 @@ class CalendarAppointmentSchema(AppointmentSchema):
     customer = fields.Nested(CustomerSchema)
 
 
+class OfferedBySchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+
+
 class JobSchema(Schema):
     id = fields.UUID()
     title = fields.String()
@@ -165,6 +170,9 @@ class JobSchema(Schema):
     offer_state = fields.String(metadata={"enum": ["none", "pending", "accepted"]})
     provider_name = fields.String(
         allow_none=True, metadata={"description": "the enterprise that offered the job"}
+    )
+    offered_by = fields.Nested(
+        OfferedBySchema, allow_none=True, metadata={"description": "the enterprise that offered it"}
     )
     source = fields.String(metadata={"enum": ["dispatcher", "enterprise", "booking"]})
     preferred_windows = fields.List(
@@ -175,6 +183,13 @@ class JobSchema(Schema):
     appointments = fields.List(fields.Nested(AppointmentSchema))
     allowed_actions = fields.List(
         fields.String(), metadata={"description": "the job actions the caller may take now"}
+    )
+    complete_reasons = fields.List(
+        fields.Nested("CompleteReasonSchema"),
+        metadata={
+            "description": "what completes this job's visits (GET of one job): the offering "
+            "enterprise's own reasons when it has them, else the organization's"
+        },
     )
     created_at = Rfc3339()
     updated_at = Rfc3339()

@@ -49,7 +49,7 @@ class BookingPasscodeRequestSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
-class WindowSchema(Schema):
+class BookingWindowSchema(Schema):
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)
 
@@ -64,7 +64,7 @@ class BookingRequestSchema(Schema):
     email = fields.Email(validate=validate.Length(max=320))
     description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     preferred_windows = fields.List(
-        fields.Nested(WindowSchema), validate=validate.Length(max=3), load_default=list
+        fields.Nested(BookingWindowSchema), validate=validate.Length(max=3), load_default=list
     )
 
 

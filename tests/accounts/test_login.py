@@ -51,7 +51,7 @@ def test_a_passcode_logs_in_and_records_the_device(
         "role": "technician",
         "active": True,
         "on_duty": True,
-        "organization": {"id": str(org.id), "name": org.name},
+        "organization": {"id": str(org.id), "name": org.name, "kind": "provider"},
     }
     [record] = sessions_of(db, technician)
     assert record.access_token_hash == hash_token(TEST_SECRET_KEY, body["access_token"])

@@ -10,7 +10,7 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.jobs.commands import create_offer
 from fieldapi.jobs.models import Customer, Job
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, enterprise_named
 from tests.jobs.conftest import load_job
 
 
@@ -24,7 +24,7 @@ def test_an_offered_job_shows_the_enterprise_by_name_only(
     job_id = create_offer(
         db,
         organization_id=org.id,
-        provider_name="Acme Home Warranty",
+        offered_by_id=enterprise_named(db, "Acme Home Warranty").id,
         customer_id=customer.id,
         title="Warranty repair",
         now=utcnow(),

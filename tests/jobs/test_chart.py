@@ -15,7 +15,7 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.jobs.commands import create_offer
 from fieldapi.jobs.models import Customer
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, enterprise_named
 from tests.jobs.conftest import activity_of, appointments_of, iso, load_job
 
 
@@ -53,7 +53,7 @@ class Walker:
         self.job_id = create_offer(
             self.db,
             organization_id=self.org.id,
-            provider_name="Acme Home Warranty",
+            offered_by_id=enterprise_named(self.db, "Acme Home Warranty").id,
             customer_id=self.customer.id,
             title="Warranty repair",
             now=utcnow(),

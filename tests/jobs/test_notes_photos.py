@@ -20,7 +20,7 @@ from fieldapi.jobs import attachments
 from fieldapi.jobs.attachments import EnterpriseViewer
 from fieldapi.jobs.commands import create_offer
 from fieldapi.jobs.models import Customer, Job, JobNote, JobPhoto
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, enterprise_named
 from tests.jobs.conftest import activity_of, principal_of, table_counts
 from tests.photos import HEIC, JPEG, PNG
 
@@ -218,10 +218,11 @@ def test_the_enterprise_sees_only_public_notes_and_photos_of_jobs_it_provided(
     tech: User,
     make_job: Callable[..., Job],
 ) -> None:
+    acme = EnterpriseViewer(enterprise_named(db, "Acme Warranty").id)
     job_id = create_offer(
         db,
         organization_id=org.id,
-        provider_name="Acme Warranty",
+        offered_by_id=acme.enterprise_id,
         customer_id=customer.id,
         title="Warranty job",
         now=utcnow(),
@@ -231,7 +232,6 @@ def test_the_enterprise_sees_only_public_notes_and_photos_of_jobs_it_provided(
     for job in (job_id, own_job.id):
         attachments.add_note(db, me, job, body="public note", visibility="public", now=utcnow())
         attachments.add_note(db, me, job, body="private note", visibility="private", now=utcnow())
-    acme = EnterpriseViewer(org.id, "Acme Warranty")
     notes = attachments.list_notes(db, acme, job_id).items
     assert [n.body for n in notes] == ["public note"]
     assert [n.body for n in attachments.list_notes(db, me, job_id).items] == [
@@ -241,7 +241,7 @@ def test_the_enterprise_sees_only_public_notes_and_photos_of_jobs_it_provided(
     with pytest.raises(Exception, match="No such job"):
         attachments.list_notes(db, acme, own_job.id)
     with pytest.raises(Exception, match="No such job"):
-        attachments.list_notes(db, EnterpriseViewer(org.id, "Other Brand"), job_id)
+        attachments.list_notes(db, EnterpriseViewer(enterprise_named(db, "Other").id), job_id)
 
 
 def test_the_enterprise_photo_filter(
@@ -249,10 +249,11 @@ def test_the_enterprise_photo_filter(
 ) -> None:
     from fieldapi.storage import DirectoryStore
 
+    acme = EnterpriseViewer(enterprise_named(db, "Acme Warranty").id)
     job_id = create_offer(
         db,
         organization_id=org.id,
-        provider_name="Acme Warranty",
+        offered_by_id=acme.enterprise_id,
         customer_id=customer.id,
         title="Warranty job",
         now=utcnow(),
@@ -264,7 +265,6 @@ def test_the_enterprise_photo_filter(
     hidden = attachments.add_photo(
         db, me, job_id, data=PNG, visibility="private", now=utcnow(), store=store, max_bytes=1000
     )
-    acme = EnterpriseViewer(org.id, "Acme Warranty")
     assert [p.id for p in attachments.list_photos(db, acme, job_id).items] == [shown.id]
     assert attachments.get_photo(db, acme, shown.id).id == shown.id
     with pytest.raises(Exception, match="No such photo"):

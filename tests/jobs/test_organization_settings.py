@@ -25,16 +25,21 @@ def test_everyone_reads_the_settings(
         "name": org.name,
         "timezone": org.timezone,
         "arrival_texts": True,
+        "kind": "provider",
         "booked_texts": True,
         "reminder_texts": True,
         "reminder_hours": 24,
         "canceled_texts": True,
         "auto_start_on_arrival": False,
+        "currency": "USD",
+        "tax_rate_pct": 0.0,
         "booking_enabled": False,
         "booking_slug": None,
     }
     assert tech_client.get(PATH).json == expected
-    assert dispatcher_client.get(PATH).json == expected
+    as_dispatcher = dispatcher_client.get(PATH).json
+    assert as_dispatcher.pop("connection_code") == org.connection_code
+    assert as_dispatcher == expected
 
 
 def test_a_dispatcher_turns_arrival_texts_off_and_start_sends_none(

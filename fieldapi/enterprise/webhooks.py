@@ -1,0 +1,146 @@
+"""An enterprise's webhook: where it is, the secret deliveries are signed with, the guard
+against addresses inside our own network, and the signature scheme.
+
+`X-Fieldapi-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, keyed
+by the secret shown once when the webhook is saved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from fieldapi.accounts.principal import Principal
+from fieldapi.enterprise.access import require_enterprise_manager
+from fieldapi.enterprise.models import EnterpriseWebhook, WebhookDelivery
+from fieldapi.errors import Unprocessable
+from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
+
+SIGNATURE_HEADER = "X-Fieldapi-Signature"
+MAX_URL = 2000
+
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+class UnsafeAddress(ValueError):
+    """The URL leads somewhere a webhook must not go."""
+
+
+def resolve(host: str, port: int) -> list[str]:
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port)})
+
+
+def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> str:
+    """An http(s) URL with a host; unless `allow_private`, every address it resolves to is
+    public (not loopback, private, link-local, multicast, reserved or unspecified)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeAddress("the URL must be http:// or https:// with a host")
+    if parts.username or parts.password:
+        raise UnsafeAddress("the URL must not carry a user name or password")
+    if allow_private:
+        return url
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = resolver(parts.hostname, port)
+    except (OSError, UnicodeError) as error:
+        raise UnsafeAddress(f"the host {parts.hostname} does not resolve") from error
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            raise UnsafeAddress(f"the host resolves to a non-public address ({ip})")
+    if not addresses:
+        raise UnsafeAddress(f"the host {parts.hostname} does not resolve")
+    return url
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+@dataclass(frozen=True)
+class SavedWebhook:
+    url: str
+    secret: str
+
+
+def save_webhook(
+    db: Session,
+    principal: Principal,
+    url: str,
+    *,
+    now: datetime,
+    allow_private: bool,
+    resolver: Resolver = resolve,
+) -> SavedWebhook:
+    """Set (or replace) the URL; a new secret each time, shown only in this answer."""
+    require_enterprise_manager(principal)
+    url = url.strip()
+    try:
+        if len(url) > MAX_URL:
+            raise UnsafeAddress(f"at most {MAX_URL} characters")
+        check_url(url, allow_private=allow_private, resolver=resolver)
+    except UnsafeAddress as error:
+        raise Unprocessable(f"Webhook URL: {error}.", errors={"url": [str(error)]}) from error
+    secret = "whsec_" + secrets.token_hex(24)
+    found = db.get(EnterpriseWebhook, principal.organization_id, with_for_update=True)
+    if found is None:
+        found = EnterpriseWebhook(organization_id=principal.organization_id, created_at=now)
+        db.add(found)
+    found.url, found.secret, found.updated_at = url, secret, now
+    db.commit()
+    return SavedWebhook(url, secret)
+
+
+def remove_webhook(db: Session, principal: Principal) -> None:
+    """No more deliveries; those still queued fail when their turn comes."""
+    require_enterprise_manager(principal)
+    db.execute(
+        delete(EnterpriseWebhook).where(
+            EnterpriseWebhook.organization_id == principal.organization_id
+        )
+    )
+    db.commit()
+
+
+def list_deliveries(
+    db: Session, principal: Principal, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[dict[str, Any]]:
+    """The latest deliveries first, with their attempts and the receiver's answers."""
+    require_enterprise_manager(principal)
+    page = paginate(
+        db,
+        select(WebhookDelivery).where(WebhookDelivery.organization_id == principal.organization_id),
+        keys=(WebhookDelivery.id,),
+        key_of=lambda row: (row.id,),
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+    return Page([delivery_view(row) for row in page.items], page.next_cursor)
+
+
+def delivery_view(row: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": row.event_id,
+        "type": row.type,
+        "job_id": row.job_id,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": None if row.status in ("delivered", "failed") else row.next_attempt_at,
+        "created_at": row.created_at,
+        "finished_at": row.finished_at,
+        "attempt_log": row.attempt_log,
+    }

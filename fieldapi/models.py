@@ -5,6 +5,7 @@ from fieldapi.accounts.models import (
     Organization,
     Passcode,
     PasscodeRequest,
+    PasscodeSource,
     UsedRefreshToken,
     User,
 )
@@ -26,6 +27,7 @@ from fieldapi.jobs.models import (  # noqa: F401
 )
 from fieldapi.locations.models import LatestLocation, LocationPing  # noqa: F401
 from fieldapi.messaging.models import InboundMessage, Message, OptOut, StatusCallback  # noqa: F401
+from fieldapi.rate_limit_storage import RateLimitCounter
 
 __all__ = [
     "ActivityEvent",
@@ -39,6 +41,8 @@ __all__ = [
     "Organization",
     "Passcode",
     "PasscodeRequest",
+    "PasscodeSource",
+    "RateLimitCounter",
     "UsedRefreshToken",
     "User",
 ]

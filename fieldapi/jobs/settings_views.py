@@ -14,6 +14,7 @@ from fieldapi.db import session
 from fieldapi.errors import NotFound
 from fieldapi.jobs import attachments, reasons
 from fieldapi.jobs.models import JobPhoto
+from fieldapi.jobs.photo_content import PHOTO_TYPES
 from fieldapi.jobs.schemas import CompleteReasonSchema
 from fieldapi.storage import StoredFileMissing, photo_store
 
@@ -25,10 +26,7 @@ reasons_blp = Blueprint(
     description="The organization's complete reasons",
 )
 PHOTO_CONTENT = {
-    "content": {
-        t: {"schema": {"type": "string", "format": "binary"}}
-        for t in sorted(attachments.PHOTO_TYPES)
-    }
+    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in sorted(PHOTO_TYPES)}
 }
 
 
@@ -54,6 +52,11 @@ def photo_response(photo: JobPhoto) -> Response:
         conditional=True,
     )
     response.cache_control.private = True
+    # Only ever an image: never sniffed as anything else, never rendered as a page.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    extension = {"image/jpeg": "jpg", "image/png": "png"}.get(photo.content_type, "heic")
+    response.headers["Content-Disposition"] = f'inline; filename="{photo.id}.{extension}"'
     return response
 
 

@@ -28,7 +28,8 @@ Between capabilities (importer -> what it may use):
     enterprise -> accounts.auth/.principal/.models (who calls, organization names);
                  jobs.commands (the offer, through the lifecycle), .customers (the
                  provider's customer by phone), .activity (reminders in the log),
-                 .attachments (public notes and photos), .reasons, .schemas; lifecycle
+                 .attachments (public notes and photos), .reasons, .schemas,
+                 .settings_views.photo_response (a photo's bytes); lifecycle
                  (the enterprise actor); messaging.outbox (texts to dispatchers),
                  messaging.worker.retry_delay (the same backoff as texts).
     jobs      -> enterprise.events, once: the activity log queues an enterprise's webhook

@@ -29,6 +29,7 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("enterprise", "fieldapi.jobs.models"),
         ("enterprise", "fieldapi.jobs.reasons"),
         ("enterprise", "fieldapi.jobs.schemas"),
+        ("enterprise", "fieldapi.jobs.settings_views"),
         ("enterprise", "fieldapi.lifecycle"),
         ("enterprise", "fieldapi.messaging.outbox"),
         ("enterprise", "fieldapi.messaging.worker"),

@@ -3,11 +3,10 @@ provider's answers to connection requests (`/v1/connections`, dispatchers)."""
 
 from __future__ import annotations
 
-import io
 import uuid
 from typing import Any
 
-from flask import Response, current_app, send_file
+from flask import Response, current_app
 from flask_smorest import Blueprint
 
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
@@ -33,12 +32,11 @@ from fieldapi.enterprise.schemas import (
     WebhookSchema,
 )
 from fieldapi.enterprise.texts import TextRules
-from fieldapi.errors import NotFound
 from fieldapi.idempotency import idempotent
 from fieldapi.jobs import attachments, reasons
 from fieldapi.jobs.schemas import CompleteReasonSchema
+from fieldapi.jobs.settings_views import PHOTO_CONTENT, photo_response
 from fieldapi.pagination import Page, PageQuerySchema
-from fieldapi.storage import StoredFileMissing, photo_store
 
 blp = Blueprint(
     "enterprise",
@@ -219,27 +217,12 @@ def job_photos(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     return {"items": items, "next_cursor": page.next_cursor}
 
 
-_PHOTO_CONTENT = {
-    "content": {
-        t: {"schema": {"type": "string", "format": "binary"}}
-        for t in sorted(attachments.PHOTO_TYPES)
-    }
-}
-
-
 @blp.route("/photos/<uuid:photo_id>", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY, responses={200: _PHOTO_CONTENT})
+@blp.doc(security=BEARER_SECURITY, responses={200: PHOTO_CONTENT})
 @login_required
 def get_photo(photo_id: uuid.UUID) -> Response:
     """A public photo's bytes, of a job the enterprise offered."""
-    photo = attachments.get_photo(session(), _viewer(), photo_id)
-    try:
-        data = photo_store(current_app.config).load(photo.storage_key)
-    except StoredFileMissing as error:
-        raise NotFound("The photo's file is missing.") from error
-    response = send_file(io.BytesIO(data), mimetype=photo.content_type, etag=photo.sha256)
-    response.cache_control.private = True
-    return response
+    return photo_response(attachments.get_photo(session(), _viewer(), photo_id))
 
 
 def _viewer() -> attachments.EnterpriseViewer:

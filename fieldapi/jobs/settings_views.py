@@ -13,6 +13,7 @@ from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_req
 from fieldapi.db import session
 from fieldapi.errors import NotFound
 from fieldapi.jobs import attachments, reasons
+from fieldapi.jobs.models import JobPhoto
 from fieldapi.jobs.photo_content import PHOTO_TYPES
 from fieldapi.jobs.schemas import CompleteReasonSchema
 from fieldapi.storage import StoredFileMissing, photo_store
@@ -24,17 +25,21 @@ reasons_blp = Blueprint(
     url_prefix="/settings/complete-reasons",
     description="The organization's complete reasons",
 )
-_PHOTO_CONTENT = {
+PHOTO_CONTENT = {
     "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in sorted(PHOTO_TYPES)}
 }
 
 
 @photos_blp.route("/<uuid:photo_id>", methods=["GET"])
-@photos_blp.doc(security=BEARER_SECURITY, responses={200: _PHOTO_CONTENT})
+@photos_blp.doc(security=BEARER_SECURITY, responses={200: PHOTO_CONTENT})
 @login_required
 def get_photo(photo_id: uuid.UUID) -> Response:
     """A photo's bytes, for those who may see it."""
-    photo = attachments.get_photo(session(), current_principal(), photo_id)
+    return photo_response(attachments.get_photo(session(), current_principal(), photo_id))
+
+
+def photo_response(photo: JobPhoto) -> Response:
+    """A photo's bytes from the store, cached privately by its hash."""
     try:
         data = photo_store(current_app.config).load(photo.storage_key)
     except StoredFileMissing as error:

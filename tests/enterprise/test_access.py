@@ -4,6 +4,7 @@ the enterprise side (404)."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import Iterator
@@ -64,7 +65,13 @@ def test_every_provider_endpoint_refuses_a_manager(app: Flask, manager_client: A
             # Twilio's callbacks carry Twilio's signature, not a user's token; the booking
             # form is the public's, with no token at all.
             continue
-        answer = manager_client.open(method, path, json={})
+        if method == "POST" and rule.endswith("/photos"):  # multipart, or 415 before auth
+            form = {"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n"), "a.png"), "visibility": "public"}
+            answer = manager_client.open(
+                method, path, data=form, content_type="multipart/form-data"
+            )
+        else:
+            answer = manager_client.open(method, path, json={})
         assert answer.status_code in (403, 404), (method, path, answer.status_code)
         checked += 1
     assert checked > 30

@@ -1,8 +1,8 @@
 """The customer's side: tracking of a visit, arrival from fixes, auto start on arrival,
 the schedule texts' settings, booking requests
 
-Revision ID: 0010_customer_side
-Revises: 0008_messages_queued_at
+Revision ID: 0012_customer_side
+Revises: 0011_enterprise
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0010_customer_side"
-down_revision: str | Sequence[str] | None = "0010_rate_limit_counters"
+revision: str = "0012_customer_side"
+down_revision: str | Sequence[str] | None = "0011_enterprise"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,8 +4,8 @@ outbound webhooks and their deliveries
 `jobs.provider_name` (a free-text enterprise name) becomes `jobs.offered_by_id`, a reference
 to an enterprise organization: each distinct old name becomes an enterprise of that name.
 
-Revision ID: 0009_enterprise
-Revises: 0008_messages_queued_at
+Revision ID: 0011_enterprise
+Revises: 0010_rate_limit_counters
 """
 
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0009_enterprise"
-down_revision: str | Sequence[str] | None = "0008_messages_queued_at"
+revision: str = "0011_enterprise"
+down_revision: str | Sequence[str] | None = "0010_rate_limit_counters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

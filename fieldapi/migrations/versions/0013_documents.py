@@ -1,8 +1,8 @@
 """Estimates and invoices: documents, their lines, the numbering counters, and the
 organization's currency and tax rate
 
-Revision ID: 0012_documents
-Revises: 0009_enterprise, 0010_customer_side
+Revision ID: 0013_documents
+Revises: 0012_customer_side
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_documents"
-down_revision: str | Sequence[str] | None = ("0009_enterprise", "0010_customer_side")
+revision: str = "0013_documents"
+down_revision: str | Sequence[str] | None = "0012_customer_side"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

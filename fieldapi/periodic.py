@@ -43,16 +43,6 @@ class PeriodicJob:
     run: Callable[[Session, datetime, Config], object]
 
 
-def _send_reminders(db: Session, now: datetime, config: Config) -> None:
-    """The customers' visit reminders, with the texts' settings and QUIET_HOURS."""
-    from fieldapi.jobs.reminders import send_due_reminders
-    from fieldapi.jobs.texts import TextSettings
-
-    send_due_reminders(
-        db, now, settings=TextSettings.from_config(config), quiet_hours=config["QUIET_HOURS"]
-    )
-
-
 def _sweep_photos(db: Session, now: datetime, config: Config) -> None:
     grace = timedelta(minutes=int(config["PHOTO_ORPHAN_GRACE_MINUTES"]))
     sweep_orphan_photos(db, photo_store(config), now=now, grace=grace)
@@ -78,7 +68,6 @@ JOBS: tuple[PeriodicJob, ...] = (
         "location partitions and stale positions",
         lambda db, now, _: location_maintenance.run_periodic_maintenance(db, now),
     ),
-    PeriodicJob("customers' visit reminders", _send_reminders),
     PeriodicJob("sweep orphan photo files", _sweep_photos),
     PeriodicJob("send customers' visit reminders", _send_reminders),
 )

@@ -31,7 +31,7 @@ def check_currency(code: str) -> str:
             f"{code} is not a currency documents can be priced in.",
             errors={"currency": ["Not a priced currency."]},
         )
-    return currency.code
+    return str(currency.code)
 
 
 def minor_unit_digits(code: str) -> int:

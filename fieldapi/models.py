@@ -19,7 +19,13 @@ from fieldapi.jobs.models import (  # noqa: F401
     JobNote,
     JobPhoto,
 )
-from fieldapi.locations.models import LatestLocation, LocationPing  # noqa: F401
+from fieldapi.locations.models import (  # noqa: F401
+    LatestLocation,
+    LocationPing,
+    TrackerDevice,
+    TrackView,
+    WorkingHours,
+)
 from fieldapi.messaging.models import InboundMessage, Message, OptOut, StatusCallback  # noqa: F401
 
 __all__ = [

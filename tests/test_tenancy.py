@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.jobs.models import Appointment, Customer, Job, JobNote, JobPhoto
+from fieldapi.locations.models import TrackerDevice
 from fieldapi.messaging.models import Message
 from tests.conftest import ApiClient
 
@@ -60,6 +61,8 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/jobs/<uuid:job_id>/photos"): {},
     ("GET", "/v1/photos/<uuid:photo_id>"): {},
     ("PATCH", "/v1/team/<uuid:user_id>"): {"json": {"name": "Taken Over"}},
+    ("DELETE", "/v1/me/devices/<uuid:device_id>"): {},
+    ("DELETE", "/v1/team/devices/<uuid:device_id>"): {},
     ("GET", "/v1/users/<uuid:user_id>/track"): {
         "query": {
             "since": (utcnow() - timedelta(hours=2)).isoformat(),
@@ -144,7 +147,14 @@ def victim(
     db.flush()
     db.add(job)
     db.flush()
-    db.add_all([appointment, note, photo, message])
+    device = TrackerDevice(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        user_id=tech.id,
+        name="Victim's phone",
+        token_hash="1" * 64,
+    )
+    db.add_all([appointment, note, photo, message, device])
     db.commit()
     return Victim(
         organization,
@@ -154,6 +164,7 @@ def victim(
             "job": job.id,
             "appointment": appointment.id,
             "photo": photo.id,
+            "device": device.id,
         },
     )
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import psycopg.errors
@@ -30,6 +30,12 @@ from fieldapi.locations.pings import (
     is_accurate,
     iso_utc,
     validate_pings,
+)
+from fieldapi.locations.privacy import (
+    OUTSIDE_HOURS,
+    WORKING_HOURS_JSON_SQL,
+    WorkingWeek,
+    record_track_view,
 )
 
 MAX_TRACK_WINDOW = timedelta(days=7)
@@ -69,11 +75,13 @@ class IngestResult:
 # it (a late upload): only then does the UNION ALL's second branch run (LIMIT 1 stops at
 # the first row), a backward scan of the primary key, bounded by JUMP_LOOKBACK.
 _CONTEXT = text(
-    """
+    f"""
     SELECT u.on_duty, prev.recorded_at, ST_Y(prev.position::geometry),
            ST_X(prev.position::geometry), prev.accuracy_m,
-           span.times, span.lats, span.lons, span.accuracies, span.flags
+           span.times, span.lats, span.lons, span.accuracies, span.flags,
+           o.timezone, {WORKING_HOURS_JSON_SQL}
     FROM users u
+    JOIN organizations o ON o.id = u.organization_id
     LEFT JOIN LATERAL (
         (SELECT l.recorded_at, l.position, l.accuracy_m FROM latest_locations l
          WHERE l.organization_id = :org AND l.user_id = :user AND l.recorded_at < :first)
@@ -181,6 +189,11 @@ def _stored_fixes(row: Any) -> list[Fix]:
     )
 
 
+class _Stored(NamedTuple):
+    how_many: int
+    outside_hours: list[Ping]
+
+
 def _store(
     db: Session,
     organization_id: uuid.UUID,
@@ -189,8 +202,9 @@ def _store(
     *,
     now: datetime,
     limits: Limits,
-) -> int | None:
-    """Store the (sorted, unique) pings that are new; how many, or None when off duty."""
+) -> _Stored | None:
+    """Store the (sorted, unique) pings that are new and inside the working hours; how
+    many and the ones outside, or None when off duty."""
     keys = {"org": organization_id, "user": user_id}
     first, last = pings[0].recorded_at, pings[-1].recorded_at
     # Plain statements on the session's connection: the ORM has nothing to add here.
@@ -209,12 +223,16 @@ def _store(
         raise NotFound("User not found.")
     if not row[0]:
         return None
+    week = WorkingWeek.from_json(row[10], row[11])
+    outside = [ping for ping in pings if not week.allows(ping.recorded_at)]
+    if outside:
+        pings = [ping for ping in pings if week.allows(ping.recorded_at)]
     previous = Fix(row[1], row[2], row[3], row[4]) if row[1] is not None else None
     stored = _stored_fixes(row)
     taken = {fix.recorded_at for fix in stored}
     fresh = [ping for ping in pings if ping.recorded_at not in taken]
     if not fresh:
-        return 0
+        return _Stored(0, outside)
     flags = flag_jumps(
         fresh,
         previous,
@@ -231,7 +249,7 @@ def _store(
         None,
     )
     connection.execute(_STORE_BATCH, {**keys, "now": now, **_store_params(fresh, flags, newest)})
-    return len(fresh)
+    return _Stored(len(fresh), outside)
 
 
 def _sqlstate_error(error: DBAPIError, kind: type[Exception], text_part: str = "") -> bool:
@@ -277,8 +295,11 @@ def ingest_pings(
         )
         return result
     db.commit()
-    result.stored = stored
-    result.duplicates += len(pings) - stored
+    result.stored = stored.how_many
+    result.duplicates += len(pings) - stored.how_many - len(stored.outside_hours)
+    if stored.outside_hours:
+        refused = [Rejection(p.ordinal, OUTSIDE_HOURS) for p in stored.outside_hours]
+        result.rejected = sorted([*rejected, *refused], key=lambda r: r.index)
     return result
 
 
@@ -451,6 +472,7 @@ def user_track(
     )
     if not visible:
         raise NotFound("User not found.")
+    record_track_view(db, principal, user_id, since=since, until=until, now=datetime.now(UTC))
     params = {
         "org": principal.organization_id,
         "user": user_id,

@@ -66,7 +66,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from fieldapi import health
     from fieldapi.accounts.views import blueprints as accounts
     from fieldapi.jobs.views import blueprints as jobs
-    from fieldapi.locations import device_views, privacy_views
+    from fieldapi.locations import device_views, dispatch_views, privacy_views
     from fieldapi.locations.protocols import views as tracker_views
     from fieldapi.locations.views import blueprints as locations
     from fieldapi.messaging.views import blueprints as messaging
@@ -76,6 +76,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         api.register_blueprint(blueprint, url_prefix=f"/v1{blueprint.url_prefix or ''}")
     api.register_blueprint(device_views.blp, url_prefix="/v1")
     api.register_blueprint(privacy_views.blp, url_prefix="/v1")
+    api.register_blueprint(dispatch_views.blp, url_prefix="/v1")
     api.register_blueprint(tracker_views.blp)
     from fieldapi.extensions import init_extensions
     from fieldapi.input_guard import init_input_guard

@@ -57,13 +57,21 @@ class LocationPing(Base):
 class LatestLocation(Base):
     """The newest good fix of each user; it only ever moves forward in `recorded_at`.
 
-    No GiST index on purpose: the team map reads one organization's rows by the primary
-    key, and without an index on `position` every update is a HOT update.
+    The team map reads one organization's rows by the primary key; the GiST index on
+    (organization_id, position) (btree_gist for the uuid) serves the nearest technicians'
+    KNN shortlist (`<->`) within one organization. It costs ingest the
+    HOT updates of this table (an update that moves a position must update the index).
     """
 
     __tablename__ = "latest_locations"
     __table_args__ = (
         PrimaryKeyConstraint("organization_id", "user_id"),
+        Index(
+            "ix_latest_locations_organization_id_position",
+            "organization_id",
+            "position",
+            postgresql_using="gist",
+        ),
         {"postgresql_with": {"fillfactor": 70}},
     )
 

@@ -26,7 +26,9 @@ Between capabilities (importer -> what it may use):
                  job's log), jobs.visibility (a job's texts) and jobs.customers (who
                  wrote back).
     locations -> accounts.auth/.principal/.policy/.sessions (the one-statement ping
-                 ingest reuses accounts' authentication query).
+                 ingest reuses accounts' authentication query); accounts.tokens (tracker
+                 device tokens are made and hashed as session tokens are); eta.model and
+                 eta.service (the nearest technicians are ranked by the ETA model).
     eta       -> nothing but the ground, except the debts below.
 
 Debts, listed in the test so that none is added: jobs, locations and messaging.inbound

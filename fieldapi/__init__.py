@@ -28,13 +28,15 @@ Between capabilities (importer -> what it may use):
     locations -> accounts.auth/.principal/.policy/.sessions (the one-statement ping
                  ingest reuses accounts' authentication query); accounts.tokens (tracker
                  device tokens are made and hashed as session tokens are); eta.model and
-                 eta.service (the nearest technicians are ranked by the ETA model).
+                 eta.service (the nearest technicians are ranked by the ETA model);
+                 jobs.activity (an arrival a tracker app reports goes to the job's log).
     eta       -> nothing but the ground, except the debts below.
 
 Debts, listed in the test so that none is added: jobs, locations and messaging.inbound
 read `accounts.models` (users' names, the organization's settings); jobs.models reads
 `messaging.models.OptOut`; eta reads `jobs.models` (a customer's site) and
-`locations.models` (the latest position). The team map and the one-ping ingest read
+`locations.models` (the latest position); locations.arrival reads `jobs.models.Job`
+(the entry's job). The team map and the one-ping ingest read
 other capabilities' tables in raw SQL (appointments, users), which the test cannot see.
 Each should become a small public function of the capability that owns the table.
 """

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.eta.model import EtaModel, estimate_minutes
-from fieldapi.jobs.models import Appointment, Customer, Job
 from fieldapi.locations.nearest import NEAREST_SQL, Place, nearest_params
 from tests.conftest import ApiClient
+from tests.locations.conftest import make_appointment
 
 WRIGLEY = (41.9484, -87.6553)
 
@@ -91,46 +91,6 @@ def test_limit_keeps_the_nearest(dispatcher_client: ApiClient, team: dict[str, U
         "/v1/dispatch/nearest", query_string={"lat": WRIGLEY[0], "lon": WRIGLEY[1], "limit": 2}
     )
     assert [row["user"]["name"] for row in response.json] == ["Near Nia", "Mid Mo"]
-
-
-def make_appointment(
-    db: Session, org: Organization, *, technician: User | None, status: str, site: Any = WRIGLEY
-) -> Appointment:
-    from fieldapi.jobs.customers import site_point
-
-    customer = Customer(
-        id=uuid.uuid4(),
-        organization_id=org.id,
-        name="Maria Lopez",
-        phone="+13122000201",
-        address="x",
-        timezone="America/Chicago",
-        site=None if site is None else site_point(*site),
-    )
-    job = Job(
-        id=uuid.uuid4(),
-        organization_id=org.id,
-        customer_id=customer.id,
-        title="Leak",
-        status="scheduled",
-        offer_state="none",
-    )
-    appointment = Appointment(
-        id=uuid.uuid4(),
-        organization_id=org.id,
-        job_id=job.id,
-        starts_at=utcnow() + timedelta(hours=2),
-        duration_min=60,
-        technician_id=technician.id if technician else None,
-        status=status,
-    )
-    db.add(customer)
-    db.flush()
-    db.add(job)
-    db.flush()
-    db.add(appointment)
-    db.commit()
-    return appointment
 
 
 def test_an_appointment_s_site_and_what_each_is_doing_now(

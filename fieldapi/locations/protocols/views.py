@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+from datetime import datetime
 from typing import Any
 
 from flask import Request, Response, current_app, request
@@ -19,7 +21,7 @@ from flask_smorest import Blueprint
 
 from fieldapi.db import session, utcnow
 from fieldapi.errors import BadRequest, PayloadTooLarge, Unauthorized
-from fieldapi.locations import devices, service
+from fieldapi.locations import arrival, devices, privacy, service
 from fieldapi.locations.body import parse_json
 from fieldapi.locations.protocols import osmand, overland, owntracks
 
@@ -125,11 +127,41 @@ def ingest_owntracks() -> Response:
         kind = owntracks.message_type(message)
     except owntracks.NotOwnTracks as error:
         raise BadRequest(str(error)) from error
-    result = None
+    result, answer = None, []
     if kind == "location" and isinstance(message, dict):
         result = _ingest(owner, [owntracks.location_ping(message)])
+        answer = _waypoints(owner)
+    elif kind == "transition" and isinstance(message, dict):
+        # The position where the phone crossed the geofence is a fix like any other:
+        # validation, duty and working hours decide whether it counts.
+        fix = owntracks.location_ping(message)
+        result = _ingest(owner, [fix])
+        if message.get("event") == "enter" and not result.rejected:
+            arrival.note_presence(
+                session(),
+                owner.organization_id,
+                owner.user_id,
+                lat=fix["lat"],
+                lon=fix["lon"],
+                accuracy_m=fix["accuracy_m"],
+                at=datetime.fromisoformat(fix["recorded_at"]),
+                source="owntracks_transition",
+            )
     headers = _rejected_header(result) if result else {}
-    return Response(b"[]", status=200, mimetype="application/json", headers=headers)
+    return Response(json.dumps(answer), status=200, mimetype="application/json", headers=headers)
+
+
+def _waypoints(owner: devices.DeviceOwner) -> list[dict[str, Any]]:
+    """`setWaypoints` with the user's sites for today, when there are any."""
+    db = session()
+    sites = arrival.todays_sites(
+        db,
+        owner.organization_id,
+        owner.user_id,
+        timezone=privacy.organization_timezone(db, owner.organization_id),
+        now=utcnow(),
+    )
+    return [owntracks.set_waypoints(sites, arrival.ARRIVAL_RADIUS_M)] if sites else []
 
 
 @blp.route("/overland", methods=["POST"])

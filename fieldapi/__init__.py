@@ -30,7 +30,8 @@ Between capabilities (importer -> what it may use):
                  device tokens are made and hashed as session tokens are); eta.model and
                  eta.service (the nearest technicians are ranked by the ETA model);
                  jobs.activity (an arrival a tracker app reports goes to the job's log).
-    eta       -> nothing but the ground, except the debts below.
+    eta       -> accounts.auth/.policy (GET /v1/settings/eta is for dispatchers); nothing
+                 else but the ground, except the debts below.
 
 Debts, listed in the test so that none is added: jobs, locations and messaging.inbound
 read `accounts.models` (users' names, the organization's settings); jobs.models reads

@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> F
 def register_blueprints(app: Flask, api: Api) -> None:
     from fieldapi import health
     from fieldapi.accounts.views import blueprints as accounts
+    from fieldapi.eta import views as eta_views
     from fieldapi.jobs.views import blueprints as jobs
     from fieldapi.locations import device_views, dispatch_views, privacy_views
     from fieldapi.locations.protocols import views as tracker_views
@@ -77,6 +78,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(device_views.blp, url_prefix="/v1")
     api.register_blueprint(privacy_views.blp, url_prefix="/v1")
     api.register_blueprint(dispatch_views.blp, url_prefix="/v1")
+    api.register_blueprint(eta_views.blp, url_prefix="/v1")
     api.register_blueprint(tracker_views.blp)
     from fieldapi.extensions import init_extensions
     from fieldapi.input_guard import init_input_guard

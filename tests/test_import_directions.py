@@ -19,6 +19,8 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("accounts", "fieldapi.lifecycle"),
         ("accounts", "fieldapi.messaging.outbox"),
         ("accounts", "fieldapi.messaging.templates"),
+        ("eta", "fieldapi.accounts.auth"),
+        ("eta", "fieldapi.accounts.policy"),
         ("eta", "fieldapi.jobs.models"),
         ("eta", "fieldapi.locations.models"),
         ("jobs", "fieldapi.accounts.auth"),

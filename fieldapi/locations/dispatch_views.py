@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.accounts.policy import require_manager
 from fieldapi.db import session, utcnow
-from fieldapi.eta.service import EtaSettings
+from fieldapi.eta.service import EtaSettings, organization_model
 from fieldapi.locations import nearest
 
 blp = Blueprint("dispatch", __name__, description="Dispatch help: the nearest technicians")
@@ -49,12 +49,13 @@ def nearest_technicians(query: dict[str, Any]) -> list[dict[str, Any]]:
     require_manager(principal, "look for the nearest technicians")
     settings = EtaSettings.from_config(current_app.config)
     appointment_id: uuid.UUID | None = query.get("appointment_id")
+    chosen = organization_model(session(), principal.organization_id, settings)
     return nearest.nearest_technicians(
         session(),
         principal.organization_id,
         nearest.Place(query.get("lat"), query.get("lon"), appointment_id),
         now=utcnow(),
-        model=settings.model,
+        model=chosen.model,
         max_age=settings.position_max_age,
         limit=query["limit"],
     )

@@ -5,6 +5,7 @@ from fieldapi.accounts.models import (
     Organization,
     Passcode,
     PasscodeRequest,
+    PasscodeSource,
     UsedRefreshToken,
     User,
 )
@@ -27,6 +28,7 @@ from fieldapi.locations.models import (  # noqa: F401
     WorkingHours,
 )
 from fieldapi.messaging.models import InboundMessage, Message, OptOut, StatusCallback  # noqa: F401
+from fieldapi.rate_limit_storage import RateLimitCounter
 
 __all__ = [
     "ActivityEvent",
@@ -40,6 +42,8 @@ __all__ = [
     "Organization",
     "Passcode",
     "PasscodeRequest",
+    "PasscodeSource",
+    "RateLimitCounter",
     "UsedRefreshToken",
     "User",
 ]

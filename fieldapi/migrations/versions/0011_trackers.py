@@ -1,7 +1,7 @@
 """Tracker devices (apps we did not write), organizations' working hours, track reads
 
 Revision ID: 0011_trackers
-Revises: 0008_messages_queued_at
+Revises: 0010_rate_limit_counters
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_trackers"
-down_revision: str | Sequence[str] | None = "0008_messages_queued_at"
+down_revision: str | Sequence[str] | None = "0010_rate_limit_counters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,6 +21,7 @@ from flask_smorest import Blueprint
 
 from fieldapi.db import session, utcnow
 from fieldapi.errors import BadRequest, PayloadTooLarge, Unauthorized
+from fieldapi.input_guard import JSON_TYPE, takes_body
 from fieldapi.locations import arrival, devices, privacy, service
 from fieldapi.locations.body import parse_json
 from fieldapi.locations.protocols import osmand, overland, owntracks
@@ -29,6 +30,7 @@ blp = Blueprint(
     "trackers", __name__, url_prefix="/ingest", description="Tracker apps we did not write"
 )
 
+FORM_TYPE = "application/x-www-form-urlencoded"
 OSMAND_UNKNOWN = "Unknown or revoked device id."
 REJECTED_HEADER = "X-Fieldapi-Rejected"
 
@@ -75,6 +77,7 @@ def _rejected_header(result: service.IngestResult) -> dict[str, str]:
 
 
 @blp.route("/osmand", methods=["GET", "POST", "PUT"])
+@takes_body(JSON_TYPE, FORM_TYPE, parsed_by_view=True)
 @blp.doc(security=[])
 @blp.response(200, description="Accepted (empty body); the client drops the position")
 @blp.alt_response(400, description="Unknown or revoked device id, or an unreadable body")

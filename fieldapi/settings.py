@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+Number = TypeVar("Number", int, float)
 
 
 class SettingError(ValueError):
@@ -26,6 +28,30 @@ def parse_bool(raw: str) -> bool:
 
 def parse_list(raw: str) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def at_least(minimum: float, kind: Callable[[str], Number]) -> Callable[[str], Number]:
+    """A parser of `kind` (int or float) refusing values below `minimum` (and NaN)."""
+
+    def parse(raw: str) -> Number:
+        value = kind(raw)
+        if not value >= minimum:
+            raise SettingError(f"must be {minimum} or more, not {raw!r}")
+        return value
+
+    return parse
+
+
+def more_than(minimum: float, kind: Callable[[str], Number]) -> Callable[[str], Number]:
+    """A parser of `kind` (int or float) refusing `minimum`, values below it and NaN."""
+
+    def parse(raw: str) -> Number:
+        value = kind(raw)
+        if not value > minimum:
+            raise SettingError(f"must be more than {minimum}, not {raw!r}")
+        return value
+
+    return parse
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 from limits import parse_many
 
-from fieldapi.settings import Setting, SettingError, parse_bool
+from fieldapi.settings import Setting, SettingError, at_least, parse_bool
 
 
 def _region(raw: str) -> str:
@@ -25,20 +25,6 @@ def _rate_limit(raw: str) -> str:
     return raw
 
 
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise SettingError("must be 1 or more")
-    return value
-
-
-def _non_negative(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise SettingError("must be 0 or more")
-    return value
-
-
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PHONE_DEFAULT_REGION",
@@ -49,62 +35,62 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PASSCODE_SENDS_PER_HOUR",
         5,
-        _positive,
+        at_least(1, int),
         "passcode requests one phone number may make in an hour (429 with `Retry-After` above)",
     ),
     Setting(
         "PASSCODE_LOCK_AFTER",
         100,
-        _positive,
+        at_least(1, int),
         "consecutive wrong passcodes for a number, from any addresses, that lock it (NIST SP "
         "800-63B's cap); each further run of as many failures locks it again for twice as long",
     ),
     Setting(
         "PASSCODE_LOCK_MINUTES",
         1440,
-        _positive,
+        at_least(1, int),
         "how long a number's first lock lasts (doubling per further lock, at most 30 days)",
     ),
     Setting(
         "PASSCODE_SOURCE_SLOW_AFTER",
         10,
-        _positive,
+        at_least(1, int),
         "wrong passcodes from one address (any numbers) after which it must wait before each "
         "further try: 1 s, doubling per failure, at most 15 min (429 with `Retry-After`)",
     ),
     Setting(
         "PASSCODE_SOURCE_STOP_AFTER",
         20,
-        _positive,
+        at_least(1, int),
         "wrong passcodes from one address that stop its logins for a day; an address's count "
         "is forgotten a day after its last failure",
     ),
     Setting(
         "PASSCODE_TEXTS_PER_HOUR",
         1000,
-        _positive,
+        at_least(1, int),
         "global budget of passcode texts per hour, all numbers together (stops SMS pumping); "
         "past it the API still answers 202 but sends nothing and logs a warning",
     ),
     Setting(
         "PASSCODE_ANSWER_FLOOR_MS",
         100,
-        _non_negative,
+        at_least(0, int),
         "an accepted passcode request is answered no sooner than this many ms after it "
         "arrived, so that the text queued only for a registered number does not show in "
         "the timing (0: off)",
     ),
-    Setting("ACCESS_TOKEN_MINUTES", 15, _positive, "lifetime of an access token"),
+    Setting("ACCESS_TOKEN_MINUTES", 15, at_least(1, int), "lifetime of an access token"),
     Setting(
         "REFRESH_TOKEN_DAYS",
         30,
-        _positive,
+        at_least(1, int),
         "lifetime of a refresh token; each refresh issues a new one with a fresh lifetime",
     ),
     Setting(
         "REFRESH_RETRY_SECONDS",
         30,
-        _non_negative,
+        at_least(0, int),
         "a refresh token sent again this soon after its use, before a newer one is used, is "
         "a retry of a lost answer and gets a new pair; later, or 0, it ends the session",
     ),
@@ -146,7 +132,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TRUSTED_PROXY_HOPS",
         0,
-        _non_negative,
+        at_least(0, int),
         "proxies in front of the API that append to `X-Forwarded-For`; the client address "
         "for rate limits is taken that many entries from the end (0: the socket's address)",
     ),

@@ -22,7 +22,7 @@ from fieldapi.accounts.models import User
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, PayloadTooLarge, Unprocessable
 from fieldapi.jobs.activity import Acting, record_event
-from fieldapi.jobs.models import Job, JobNote, JobPhoto
+from fieldapi.jobs.models import VISIBILITIES, Job, JobNote, JobPhoto
 from fieldapi.jobs.photo_content import clean_photo
 from fieldapi.jobs.visibility import visible_jobs
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
@@ -62,7 +62,7 @@ def _job(db: Session, viewer: Viewer, job_id: uuid.UUID) -> Job:
 
 
 def _check_visibility(visibility: str) -> str:
-    if visibility not in ("public", "private"):
+    if visibility not in VISIBILITIES:
         raise Unprocessable(
             "visibility is public or private.", errors={"visibility": ["public or private"]}
         )

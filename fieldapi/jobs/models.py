@@ -20,20 +20,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from fieldapi import lifecycle as lc
 from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
 from fieldapi.messaging.models import OptOut
 
-JOB_STATUSES = (
-    "offered",
-    "unscheduled",
-    "scheduled",
-    "in_progress",
-    "paused",
-    "complete",
-    "canceled",
-)
-APPOINTMENT_STATUSES = ("scheduled", "enroute", "started", "paused", "complete", "canceled")
-OFFER_STATES = ("none", "pending", "accepted", "declined")
+JOB_STATUSES = tuple(str(status) for status in lc.JobStatus)
+APPOINTMENT_STATUSES = tuple(str(status) for status in lc.AppointmentStatus)
+OFFER_STATES = tuple(str(state) for state in lc.OfferState)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -15,15 +15,19 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import Organization
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Unprocessable
 from fieldapi.jobs.models import DEFAULT_COMPLETE_REASONS, CompleteReason
 
-CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_CODE = 64
+MAX_LABEL = 200
+CODE_PATTERN = rf"^[a-z0-9][a-z0-9_-]{{0,{MAX_CODE - 1}}}$"
+CODE = re.compile(CODE_PATTERN)
 MAX_REASONS = 50
-OUTCOMES = ("complete", "pause")
+OUTCOMES = tuple(str(outcome) for outcome in lc.Outcome)
 
 
 def list_reasons(db: Session, organization_id: uuid.UUID) -> list[CompleteReason]:
@@ -46,11 +50,11 @@ def check_reasons(reasons: Sequence[dict[str, Any]]) -> list[tuple[str, str, str
         code, label, outcome = reason["code"], reason["label"].strip(), reason["outcome"]
         problem = None
         if not CODE.match(code):
-            problem = "code: lower-case letters, digits, _ and -, at most 64"
+            problem = f"code: lower-case letters, digits, _ and -, at most {MAX_CODE}"
         elif code in seen:
             problem = f"code {code!r} appears twice"
-        elif not label or len(label) > 200:
-            problem = "label: 1 to 200 characters"
+        elif not label or len(label) > MAX_LABEL:
+            problem = f"label: 1 to {MAX_LABEL} characters"
         elif outcome not in OUTCOMES:
             problem = "outcome: complete or pause"
         if problem:

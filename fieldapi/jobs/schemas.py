@@ -9,8 +9,9 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from fieldapi.jobs.models import APPOINTMENT_STATUSES, JOB_STATUSES
-from fieldapi.jobs.rules import MAX_DURATION_MIN
+from fieldapi.jobs.models import APPOINTMENT_STATUSES, JOB_STATUSES, VISIBILITIES
+from fieldapi.jobs.reasons import CODE_PATTERN, MAX_CODE, MAX_LABEL, OUTCOMES
+from fieldapi.jobs.rules import MAX_DURATION_MIN, MAX_TITLE
 from fieldapi.pagination import PageQuerySchema, page_schema
 
 RFC3339 = {"description": "RFC 3339 with an offset, e.g. 2026-11-24T14:05:00Z"}
@@ -34,7 +35,7 @@ def _text(max_length: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(1, max_length), **kwargs)
 
 
-Visibility = validate.OneOf(["public", "private"])
+Visibility = validate.OneOf(list(VISIBILITIES))
 
 # -- pagination -----------------------------------------------------------------------
 
@@ -113,13 +114,13 @@ class AppointmentUpdateSchema(Schema):
 
 class JobCreateSchema(Schema):
     customer_id = fields.UUID(required=True)
-    title = _text(200, required=True)
+    title = _text(MAX_TITLE, required=True)
     description = fields.String(allow_none=True, validate=validate.Length(max=10_000))
     appointment = fields.Nested(AppointmentCreateSchema, allow_none=True)
 
 
 class JobUpdateSchema(Schema):
-    title = _text(200)
+    title = _text(MAX_TITLE)
     description = fields.String(allow_none=True, validate=validate.Length(max=10_000))
 
 
@@ -236,7 +237,7 @@ class PauseSchema(Schema):
 
 
 class CompleteSchema(Schema):
-    reason_code = _text(64, required=True)
+    reason_code = _text(MAX_CODE, required=True)
 
 
 # -- activity ---------------------------------------------------------------------------
@@ -269,11 +270,11 @@ ActivityPageSchema = page_schema(ActivitySchema, "ActivityPage")
 class CompleteReasonSchema(Schema):
     code = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"),
+        validate=validate.Regexp(CODE_PATTERN),
         metadata={"description": "lower-case letters, digits, _ and -"},
     )
-    label = _text(200, required=True)
-    outcome = fields.String(required=True, validate=validate.OneOf(["complete", "pause"]))
+    label = _text(MAX_LABEL, required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(list(OUTCOMES)))
 
 
 # -- notes and photos -------------------------------------------------------------------

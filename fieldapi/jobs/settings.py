@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from fieldapi.settings import Setting, SettingError
-
-
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise SettingError(f"must be a positive integer, not {raw!r}")
-    return value
-
+from fieldapi.settings import Setting, at_least
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "MAX_PHOTO_BYTES",
         10 * 1024 * 1024,
-        _positive_int,
+        at_least(1, int),
         "largest photo accepted (413 above); the request limit follows it",
     ),
     Setting(
@@ -29,7 +21,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PHOTO_ORPHAN_GRACE_MINUTES",
         60,
-        _positive_int,
+        at_least(1, int),
         "age (by modification time) a photo file no row points to must reach before the "
         "worker's periodic work deletes it; protects uploads in flight",
     ),
@@ -43,7 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "IDEMPOTENCY_TTL",
         24 * 3600,
-        _positive_int,
+        at_least(1, int),
         "seconds an `Idempotency-Key` is remembered (its first answer is replayed)",
     ),
 )

@@ -5,11 +5,11 @@ authentication before it: five round trips with BEGIN and COMMIT. A single ping 
 the user's latest position needs none of its context read: its jump check has only one
 reference, the latest position itself. So the caller's token, their duty, the jump check,
 the insert and the latest-position update are one statement, run in autocommit: one round
-trip. The view calls it for a request of one ping without an Idempotency-Key; when the
-ping is late or invalid, its organization has working hours (checked in one place, the
-ingest service), its week has no partition yet, the token is unknown or the
-connection failed, it answers None and the general path settles the request, with its own
-errors.
+trip. `ingest.ingest_request` calls it for a request of one ping without an
+Idempotency-Key; when the ping is late or invalid, its organization has working hours
+(checked in one place, the ingest service), its week has no partition yet, the token is
+unknown or the connection failed, it answers None and the general path settles the
+request, with its own errors.
 """
 
 from __future__ import annotations

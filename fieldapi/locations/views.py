@@ -16,13 +16,13 @@ from fieldapi.accounts.auth import (
     login_required,
 )
 from fieldapi.accounts.policy import require_manager
-from fieldapi.accounts.sessions import caller_params
 from fieldapi.db import database, session, utcnow
 from fieldapi.errors import DomainError
 from fieldapi.idempotency import idempotent_view_authenticates, key_sent
 from fieldapi.input_guard import JSON_TYPE, takes_body
 from fieldapi.locations import service
 from fieldapi.locations.body import read_ping_batch
+from fieldapi.locations.ingest import ingest_request
 from fieldapi.locations.schemas import (
     TRACK_DEFAULT_WINDOW,
     DutySchema,
@@ -33,7 +33,6 @@ from fieldapi.locations.schemas import (
     TrackQuerySchema,
     TrackSchema,
 )
-from fieldapi.locations.single_ping import append_single_ping
 
 # Paths are given whole ("/locations", "/team/locations", ...): accounts owns /team and /me.
 blp = Blueprint("locations", __name__, description="Location pings, the team map and tracks")
@@ -58,24 +57,17 @@ def post_locations() -> Response:
     the batch; a ping with the same `recorded_at` as a stored one is a duplicate.
     """
     raw_pings = _read_batch()
-    now, limits = utcnow(), _limits()
-    result = None
-    token = bearer_token()
-    if token is not None and len(raw_pings) == 1 and not key_sent():
-        caller = caller_params(token, current_app.config["SECRET_KEY"], now)
-        result = append_single_ping(
-            database().autocommit, caller, raw_pings[0], now=now, limits=limits
-        )
-    if result is None:
-        principal = current_principal()
-        result = service.ingest_pings(
-            session(),
-            organization_id=principal.organization_id,
-            user_id=principal.user_id,
-            raw_pings=raw_pings,
-            now=now,
-            limits=limits,
-        )
+    result = ingest_request(
+        session(),
+        raw_pings=raw_pings,
+        access_token=bearer_token(),
+        keyed=key_sent(),
+        authenticate=current_principal,
+        connect=database().autocommit,
+        secret_key=current_app.config["SECRET_KEY"],
+        now=utcnow(),
+        limits=_limits(),
+    )
     # IngestResultSchema's shape written directly: the hottest endpoint skips a dump
     # of plain ints and strings.
     return Response(service.ingest_result_json(result), mimetype="application/json")

@@ -1,19 +1,6 @@
 """Configuration variables of this capability (documented in the README)."""
 
-from collections.abc import Callable
-
-from fieldapi.settings import Setting, SettingError, parse_list
-
-
-def _at_least(minimum: float, kind: Callable[[str], float | int]) -> Callable[[str], float | int]:
-    def parse(raw: str) -> float | int:
-        value = kind(raw)
-        if not value >= minimum:  # also rejects NaN
-            raise SettingError(f"must be {minimum} or more, not {raw!r}")
-        return value
-
-    return parse
-
+from fieldapi.settings import Setting, at_least, parse_list
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -51,39 +38,39 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TWILIO_TIMEOUT_SECONDS",
         10.0,
-        _at_least(0.1, float),
+        at_least(0.1, float),
         "how long the worker waits for Twilio to accept a text before retrying it later",
     ),
     Setting(
         "SMS_MAX_ATTEMPTS",
         6,
-        _at_least(1, int),
+        at_least(1, int),
         "sends of one text before it is marked `failed` (transient errors: 5xx, 429, timeouts)",
     ),
     Setting(
         "SMS_RETRY_BASE_SECONDS",
         5.0,
-        _at_least(0, float),
+        at_least(0, float),
         "first retry delay; doubled per attempt, with jitter (a 429's `Retry-After` at least)",
     ),
-    Setting("SMS_RETRY_MAX_SECONDS", 900.0, _at_least(0, float), "longest delay between retries"),
+    Setting("SMS_RETRY_MAX_SECONDS", 900.0, at_least(0, float), "longest delay between retries"),
     Setting(
         "SMS_LEASE_SECONDS",
         60.0,
-        _at_least(1, float),
+        at_least(1, float),
         "a worker's hold on the text it is sending; when a worker dies mid-send, another "
         "takes the text over after this long (keep it above `TWILIO_TIMEOUT_SECONDS`)",
     ),
     Setting(
         "WORKER_POLL_SECONDS",
         1.0,
-        _at_least(0.01, float),
+        at_least(0.01, float),
         "how often an idle worker looks for due texts",
     ),
     Setting(
         "WORKER_MAINTENANCE_MINUTES",
         10.0,
-        _at_least(0, float),
+        at_least(0, float),
         "how often each worker runs the periodic work (location partitions, old callbacks); "
         "0 turns it off",
     ),

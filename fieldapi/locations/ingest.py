@@ -1,0 +1,51 @@
+"""The one entry point of ping ingest: a request's pings in, an `IngestResult` out.
+
+A lone ping sent without an Idempotency-Key takes the one-statement path
+(`single_ping.append_single_ping`, which authenticates inside its statement with accounts'
+`CALLER_SQL`); any other request, and any lone ping that path leaves undecided, takes the
+general path (`service.ingest_pings`), after the usual authentication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fieldapi.accounts.principal import Principal
+from fieldapi.accounts.sessions import caller_params
+from fieldapi.locations.service import IngestResult, Limits, ingest_pings
+from fieldapi.locations.single_ping import Connect, append_single_ping
+
+
+def ingest_request(
+    db: Session,
+    *,
+    raw_pings: Sequence[Any],
+    access_token: str | None,
+    keyed: bool,
+    authenticate: Callable[[], Principal],
+    connect: Connect,
+    secret_key: str,
+    now: datetime,
+    limits: Limits,
+) -> IngestResult:
+    """Store the caller's pings. `access_token` is the request's bearer token (None: none
+    sent), `keyed` whether it carries an Idempotency-Key, `authenticate` the caller as the
+    general path needs them (it raises 401), `connect` an autocommit connection."""
+    if access_token is not None and len(raw_pings) == 1 and not keyed:
+        caller = caller_params(access_token, secret_key, now)
+        result = append_single_ping(connect, caller, raw_pings[0], now=now, limits=limits)
+        if result is not None:
+            return result
+    principal = authenticate()
+    return ingest_pings(
+        db,
+        organization_id=principal.organization_id,
+        user_id=principal.user_id,
+        raw_pings=raw_pings,
+        now=now,
+        limits=limits,
+    )

@@ -36,14 +36,20 @@ Between capabilities (importer -> what it may use):
                  event with every entry it writes (the one place a job changes).
     locations -> accounts.auth/.principal/.policy/.sessions (the one-statement ping
                  ingest reuses accounts' authentication query); jobs.en_route (an
-                 upload of a technician en route moves their visit's ETA and arrival).
-    eta       -> nothing but the ground, except the debts below.
+                 upload of a technician en route moves their visit's ETA and arrival);
+                 accounts.tokens (tracker device tokens are made and hashed as session
+                 tokens are); eta.model and eta.service (the nearest technicians are
+                 ranked by the ETA model); jobs.activity (an arrival a tracker app
+                 reports goes to the job's log).
+    eta       -> accounts.auth/.policy (GET /v1/settings/eta is for dispatchers); nothing
+                 else but the ground, except the debts below.
 
 Debts, listed in the test so that none is added: jobs, locations and messaging.inbound
 read `accounts.models` (users' names, the organization's settings); jobs.models reads
 `messaging.models.OptOut`; eta reads `jobs.models` (a customer's site) and
 `locations.models` (the latest position); enterprise reads `jobs.models` (its view of
-the jobs it offered and their activity). The team map and the one-ping ingest read
+the jobs it offered and their activity); locations.arrival reads `jobs.models.Job` (the
+entry's job). The team map and the one-ping ingest read
 other capabilities' tables in raw SQL (appointments, users), which the test cannot see.
 Each should become a small public function of the capability that owns the table.
 """

@@ -75,7 +75,10 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from fieldapi.documents.views import blueprints as documents
     from fieldapi.documents.views import pages as document_pages
     from fieldapi.enterprise.views import blueprints as enterprise
+    from fieldapi.eta import views as eta_views
     from fieldapi.jobs.views import blueprints as jobs
+    from fieldapi.locations import device_views, dispatch_views, privacy_views
+    from fieldapi.locations.protocols import views as tracker_views
     from fieldapi.locations.views import blueprints as locations
     from fieldapi.messaging.views import blueprints as messaging
     from fieldapi.public.views import blueprints as public
@@ -88,6 +91,11 @@ def register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(document_pages)
     for blueprint in (*accounts, *messaging, *locations, *jobs, *enterprise, *public, *documents):
         api.register_blueprint(blueprint, url_prefix=f"/v1{blueprint.url_prefix or ''}")
+    api.register_blueprint(device_views.blp, url_prefix="/v1")
+    api.register_blueprint(privacy_views.blp, url_prefix="/v1")
+    api.register_blueprint(dispatch_views.blp, url_prefix="/v1")
+    api.register_blueprint(eta_views.blp, url_prefix="/v1")
+    api.register_blueprint(tracker_views.blp)
     from fieldapi.extensions import init_extensions
     from fieldapi.input_guard import init_input_guard
 

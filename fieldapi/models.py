@@ -26,7 +26,13 @@ from fieldapi.jobs.models import (  # noqa: F401
     JobNote,
     JobPhoto,
 )
-from fieldapi.locations.models import LatestLocation, LocationPing  # noqa: F401
+from fieldapi.locations.models import (  # noqa: F401
+    LatestLocation,
+    LocationPing,
+    TrackerDevice,
+    TrackView,
+    WorkingHours,
+)
 from fieldapi.messaging.models import InboundMessage, Message, OptOut, StatusCallback  # noqa: F401
 from fieldapi.public.models import VisitTracking  # noqa: F401
 from fieldapi.rate_limit_storage import RateLimitCounter

@@ -23,6 +23,7 @@ from fieldapi.db import utcnow
 from fieldapi.documents.models import Document, DocumentCounter
 from fieldapi.enterprise.models import Connection
 from fieldapi.jobs.models import Appointment, Customer, Job, JobNote, JobPhoto
+from fieldapi.locations.models import TrackerDevice
 from fieldapi.messaging.models import Message
 from fieldapi.onboarding import create_organization
 from tests.conftest import ApiClient, unique_phone
@@ -102,6 +103,8 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/enterprise/jobs/<uuid:job_id>/photos"): {},
     ("POST", "/v1/enterprise/jobs/<uuid:job_id>/reminders"): {"json": {}},
     ("GET", "/v1/enterprise/photos/<uuid:photo_id>"): {},
+    ("DELETE", "/v1/me/devices/<uuid:device_id>"): {},
+    ("DELETE", "/v1/team/devices/<uuid:device_id>"): {},
     ("GET", "/v1/users/<uuid:user_id>/track"): {
         "query": {
             "since": (utcnow() - timedelta(hours=2)).isoformat(),
@@ -211,7 +214,14 @@ def victim(
         total=0,
     )
     counter = DocumentCounter(organization_id=organization.id, kind="estimate", last_number=1)
-    db.add_all([appointment, note, photo, message, connection, document, counter])
+    device = TrackerDevice(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        user_id=tech.id,
+        name="Victim's phone",
+        token_hash="1" * 64,
+    )
+    db.add_all([appointment, note, photo, message, connection, document, counter, device])
     db.commit()
     return Victim(
         organization,
@@ -223,6 +233,7 @@ def victim(
             "photo": photo.id,
             "connection": connection.id,
             "document": document.id,
+            "device": device.id,
         },
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fieldapi.eta.calibration import Calibration, calibrated_model, fit, organization_trips
 from fieldapi.eta.distance import distance_to_site_m
 from fieldapi.eta.model import EtaModel, arrive_by, estimate_minutes
 from fieldapi.eta.positions import latest_known_position
@@ -19,12 +20,14 @@ REQUEST_POSITION = "request_position"  # lat/lon sent with on-my-way
 LATEST_POSITION = "latest_position"  # their latest ping, fresh enough
 UNKNOWN_POSITION = "unknown_position"  # neither: the text goes without a time
 UNKNOWN_SITE = "unknown_site"  # the customer has no site on the map
+CALIBRATED = "calibrated"  # a known position, and speeds fitted from the organization's trips
 
 
 @dataclass(frozen=True)
 class EtaSettings:
     model: EtaModel = field(default_factory=EtaModel)
     position_max_age: timedelta = timedelta(minutes=15)
+    calibration_min_trips: int = 20
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> EtaSettings:
@@ -35,7 +38,29 @@ class EtaSettings:
                 min_minutes=config["ETA_MIN_MINUTES"],
             ),
             position_max_age=timedelta(seconds=config["ETA_POSITION_MAX_AGE"]),
+            calibration_min_trips=config["ETA_CALIBRATION_MIN_TRIPS"],
         )
+
+
+@dataclass(frozen=True)
+class OrganizationModel:
+    """The model an organization's ETAs use, and the fit it comes from."""
+
+    model: EtaModel
+    calibration: Calibration
+    calibrated: bool
+    min_trips: int
+
+
+def organization_model(
+    db: Session, organization_id: uuid.UUID, settings: EtaSettings
+) -> OrganizationModel:
+    """The calibrated model once the organization has enough trips, else the default."""
+    trips = organization_trips(db, organization_id)
+    calibration = fit(trips, settings.model)
+    calibrated = len(trips) >= settings.calibration_min_trips
+    model = calibrated_model(settings.model, calibration) if calibrated else settings.model
+    return OrganizationModel(model, calibration, calibrated, settings.calibration_min_trips)
 
 
 @dataclass(frozen=True)
@@ -78,7 +103,10 @@ def estimate_arrival(
     distance = distance_to_site_m(db, customer_id, *position)
     if distance is None:
         return Eta(method=UNKNOWN_SITE)
-    minutes = estimate_minutes(distance, settings.model)
+    chosen = organization_model(db, organization_id, settings)
+    if chosen.calibrated:
+        method = CALIBRATED
+    minutes = estimate_minutes(distance, chosen.model)
     return Eta(
         method=method, minutes=minutes, arrive_by=arrive_by(now, minutes), distance_m=distance
     )

@@ -27,4 +27,11 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds a technician's latest ping counts as their position when on-my-way "
         "carries no `lat`/`lon`",
     ),
+    Setting(
+        "ETA_CALIBRATION_MIN_TRIPS",
+        20,
+        at_least(0, int),
+        "an organization's ETAs use speeds fitted from its own trips (on-my-way to arrival) "
+        "once it has this many",
+    ),
 )

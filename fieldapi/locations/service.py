@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import psycopg.errors
@@ -30,6 +30,12 @@ from fieldapi.locations.pings import (
     is_accurate,
     iso_utc,
     validate_pings,
+)
+from fieldapi.locations.privacy import (
+    OUTSIDE_HOURS,
+    WORKING_HOURS_JSON_SQL,
+    WorkingWeek,
+    record_track_view,
 )
 
 MAX_TRACK_WINDOW = timedelta(days=7)
@@ -82,8 +88,10 @@ _CONTEXT = text(
     SELECT u.on_duty, prev.recorded_at, ST_Y(prev.position::geometry),
            ST_X(prev.position::geometry), prev.accuracy_m,
            span.times, span.lats, span.lons, span.accuracies, span.flags,
+           o.timezone, {WORKING_HOURS_JSON_SQL},
            {EN_ROUTE_SQL.format(user=":user", org=":org")}
     FROM users u
+    JOIN organizations o ON o.id = u.organization_id
     LEFT JOIN LATERAL (
         (SELECT l.recorded_at, l.position, l.accuracy_m FROM latest_locations l
          WHERE l.organization_id = :org AND l.user_id = :user AND l.recorded_at < :first)
@@ -191,6 +199,12 @@ def _stored_fixes(row: Any) -> list[Fix]:
     )
 
 
+class _Stored(NamedTuple):
+    how_many: int
+    outside_hours: list[Ping]
+    en_route: bool
+
+
 def _store(
     db: Session,
     organization_id: uuid.UUID,
@@ -199,9 +213,10 @@ def _store(
     *,
     now: datetime,
     limits: Limits,
-) -> tuple[int | None, bool]:
-    """Store the (sorted, unique) pings that are new: how many (None when off duty), and
-    whether the user is en route to a visit."""
+) -> _Stored | None:
+    """Store the (sorted, unique) pings that are new and inside the working hours; how
+    many, the ones outside, and whether the user is en route to a visit; None when off
+    duty."""
     keys = {"org": organization_id, "user": user_id}
     first, last = pings[0].recorded_at, pings[-1].recorded_at
     # Plain statements on the session's connection: the ORM has nothing to add here.
@@ -219,14 +234,18 @@ def _store(
     if row is None:
         raise NotFound("User not found.")
     if not row[0]:
-        return None, False
-    en_route = bool(row[10])
+        return None
+    en_route = bool(row[12])
+    week = WorkingWeek.from_json(row[10], row[11])
+    outside = [ping for ping in pings if not week.allows(ping.recorded_at)]
+    if outside:
+        pings = [ping for ping in pings if week.allows(ping.recorded_at)]
     previous = Fix(row[1], row[2], row[3], row[4]) if row[1] is not None else None
     stored = _stored_fixes(row)
     taken = {fix.recorded_at for fix in stored}
     fresh = [ping for ping in pings if ping.recorded_at not in taken]
     if not fresh:
-        return 0, en_route
+        return _Stored(0, outside, en_route)
     flags = flag_jumps(
         fresh,
         previous,
@@ -243,7 +262,7 @@ def _store(
         None,
     )
     connection.execute(_STORE_BATCH, {**keys, "now": now, **_store_params(fresh, flags, newest)})
-    return len(fresh), en_route
+    return _Stored(len(fresh), outside, en_route)
 
 
 def _sqlstate_error(error: DBAPIError, kind: type[Exception], text_part: str = "") -> bool:
@@ -268,7 +287,7 @@ def ingest_pings(
         return result
     store = functools.partial(_store, db, organization_id, user_id, pings, now=now, limits=limits)
     try:
-        stored, en_route = store()
+        stored = store()
     except IntegrityError as error:
         db.rollback()
         if _sqlstate_error(error, psycopg.errors.CheckViolation, "no partition"):
@@ -279,7 +298,7 @@ def ingest_pings(
         # Else the same pings were being stored by another request (a phone retrying
         # before the first answer came): committed now, they read as duplicates.
         try:
-            stored, en_route = store()
+            stored = store()
         except IntegrityError as again:
             db.rollback()
             raise Conflict("These pings are being stored by another request.") from again
@@ -289,9 +308,12 @@ def ingest_pings(
         )
         return result
     db.commit()
-    result.stored = stored
-    result.duplicates += len(pings) - stored
-    if en_route and stored:
+    result.stored = stored.how_many
+    result.duplicates += len(pings) - stored.how_many - len(stored.outside_hours)
+    if stored.outside_hours:
+        refused = [Rejection(p.ordinal, OUTSIDE_HOURS) for p in stored.outside_hours]
+        result.rejected = sorted([*rejected, *refused], key=lambda r: r.index)
+    if stored.en_route and stored.how_many:
         result.en_route_of = (organization_id, user_id)
     return result
 
@@ -465,6 +487,7 @@ def user_track(
     )
     if not visible:
         raise NotFound("User not found.")
+    record_track_view(db, principal, user_id, since=since, until=until, now=datetime.now(UTC))
     params = {
         "org": principal.organization_id,
         "user": user_id,

@@ -6,8 +6,9 @@ the user's latest position needs none of its context read: its jump check has on
 reference, the latest position itself. So the caller's token, their duty, the jump check,
 the insert and the latest-position update are one statement, run in autocommit: one round
 trip. `ingest.ingest_request` calls it for a request of one ping without an
-Idempotency-Key; when the ping is late or invalid, its week has no partition yet, the token
-is unknown or the connection failed, it answers None and the general path settles the
+Idempotency-Key; when the ping is late or invalid, its organization has working hours
+(checked in one place, the ingest service), its week has no partition yet, the token is
+unknown or the connection failed, it answers None and the general path settles the
 request, with its own errors.
 """
 
@@ -64,14 +65,16 @@ _APPEND_PING_TEXT = text(
     me AS (
         SELECT c.organization_id, c.user_id, u.on_duty, l.recorded_at AS prev_at,
                ST_Y(l.position::geometry) AS prev_lat, ST_X(l.position::geometry) AS prev_lon,
-               l.accuracy_m AS prev_accuracy
+               l.accuracy_m AS prev_accuracy,
+               EXISTS (SELECT 1 FROM working_hours w
+                       WHERE w.organization_id = c.organization_id) AS hours_set
         FROM caller c
         JOIN users u ON u.id = c.user_id
         LEFT JOIN latest_locations l
             ON l.organization_id = c.organization_id AND l.user_id = c.user_id
     ),
     verdict AS (
-        SELECT me.organization_id, me.user_id, me.on_duty,
+        SELECT me.organization_id, me.user_id, me.on_duty, me.hours_set,
                coalesce(me.prev_at > p.at, false) AS late,
                CASE WHEN me.prev_at < p.at THEN ({_IMPLIED_SPEED_SQL}) > :max_speed
                     ELSE false END AS impossible_jump
@@ -85,7 +88,7 @@ _APPEND_PING_TEXT = text(
                p.accuracy_m, p.speed_mps, p.heading_deg, p.altitude_m, p.battery_pct,
                v.impossible_jump
         FROM verdict v, p
-        WHERE v.on_duty AND NOT v.late
+        WHERE v.on_duty AND NOT v.late AND NOT v.hours_set
         ON CONFLICT DO NOTHING
         RETURNING organization_id, user_id, position, impossible_jump
     ),
@@ -97,7 +100,8 @@ _APPEND_PING_TEXT = text(
         WHERE NOT s.impossible_jump AND p.accurate
         {MOVE_LATEST_FORWARD}
     )
-    SELECT v.on_duty, v.late, (SELECT count(*) FROM stored), v.organization_id, v.user_id,
+    SELECT v.on_duty, v.late, (SELECT count(*) FROM stored), v.hours_set,
+           v.organization_id, v.user_id,
            {EN_ROUTE_SQL.format(user="v.user_id", org="v.organization_id")}
     FROM verdict v
     """
@@ -148,9 +152,9 @@ def append_single_ping(
         return None
     if row is None:
         return None  # not a valid token: the general path answers 401
-    on_duty, late, stored, organization_id, user_id, en_route = row
-    if late:
-        return None
+    on_duty, late, stored, hours_set, organization_id, user_id, en_route = row
+    if late or hours_set:
+        return None  # the general path checks a late ping's history, and working hours
     if not on_duty:
         return IngestResult(rejected=[Rejection(ping.ordinal, OFF_DUTY)])
     following = (organization_id, user_id) if en_route and stored else None

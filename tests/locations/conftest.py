@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
+from fieldapi.jobs.customers import site_point
+from fieldapi.jobs.models import Appointment, Customer, Job
 from fieldapi.onboarding import create_organization
 from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
 
@@ -109,3 +111,48 @@ def committed_technician(committed: Session, name: str) -> tuple[User, str]:
     token = open_session(committed, user, secret_key=TEST_SECRET_KEY, now=utcnow()).access_token
     committed.commit()
     return user, token
+
+
+def make_appointment(
+    db: Session,
+    org: Organization,
+    *,
+    technician: User | None,
+    status: str,
+    site: Any = (41.9484, -87.6553),
+    starts_at: datetime | None = None,
+) -> Appointment:
+    """An appointment of a new customer at `site` (None: no site), arranged directly."""
+    customer = Customer(
+        id=uuid.uuid4(),
+        organization_id=org.id,
+        name="Maria Lopez",
+        phone="+13122000201",
+        address="x",
+        timezone="America/Chicago",
+        site=None if site is None else site_point(*site),
+    )
+    job = Job(
+        id=uuid.uuid4(),
+        organization_id=org.id,
+        customer_id=customer.id,
+        title="Leak",
+        status="scheduled",
+        offer_state="none",
+    )
+    appointment = Appointment(
+        id=uuid.uuid4(),
+        organization_id=org.id,
+        job_id=job.id,
+        starts_at=starts_at or utcnow() + timedelta(hours=2),
+        duration_min=60,
+        technician_id=technician.id if technician else None,
+        status=status,
+    )
+    db.add(customer)
+    db.flush()
+    db.add(job)
+    db.flush()
+    db.add(appointment)
+    db.commit()
+    return appointment

@@ -1,0 +1,38 @@
+"""fieldapi: the backend of Dispatch Field and Dispatch Manager.
+
+Layers, and which way imports point (`tests/test_import_directions.py` walks every
+module's imports with `ast` and fails on a crossing that is not listed there):
+
+    top       app, cli, config, periodic, onboarding, demo, demo_drive, status, models,
+              health, server, localdb, openapi, migrations: wire the capabilities
+              together; nothing below imports them.
+    capabilities
+              accounts, jobs, locations, messaging, eta: one folder each (models,
+              services, schemas, views). A capability reaches into another only through
+              the public modules named below, never through its raw SQL.
+    lifecycle PURE: the job/appointment state machine; imports nothing of fieldapi.
+    ground    db, errors, settings, pagination, phones, paths, storage, input_guard,
+              idempotency, extensions: used by everyone, import no capability.
+
+Between capabilities (importer -> what it may use):
+
+    accounts  -> lifecycle (the actor of a principal); messaging.outbox and .templates
+                 (passcode and invitation texts). accounts knows nothing of jobs: a new
+                 organization's job defaults are added by `onboarding`.
+    jobs      -> accounts.auth/.principal/.policy/.organizations (who calls, roles,
+                 timezone check); lifecycle; eta.service/.model (on-my-way's ETA);
+                 messaging.outbox/.templates (customer texts).
+    messaging -> accounts.auth/.principal/.policy; jobs.activity (text outcomes go to the
+                 job's log), jobs.visibility (a job's texts) and jobs.customers (who
+                 wrote back).
+    locations -> accounts.auth/.principal/.policy/.sessions (the one-statement ping
+                 ingest reuses accounts' authentication query).
+    eta       -> nothing but the ground, except the debts below.
+
+Debts, listed in the test so that none is added: jobs, locations and messaging.inbound
+read `accounts.models` (users' names, the organization's settings); jobs.models reads
+`messaging.models.OptOut`; eta reads `jobs.models` (a customer's site) and
+`locations.models` (the latest position). The team map and the one-ping ingest read
+other capabilities' tables in raw SQL (appointments, users), which the test cannot see.
+Each should become a small public function of the capability that owns the table.
+"""

@@ -52,7 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
-    from fieldapi.messaging.worker import run_worker
+    from fieldapi.periodic import run_worker
 
     os.environ["DATABASE_URL"] = database_url()
     run_worker(once=args.once)
@@ -82,8 +82,8 @@ def _session() -> Any:
 
 
 def cmd_create_org(args: argparse.Namespace) -> None:
-    from fieldapi.accounts.organizations import create_organization
     from fieldapi.errors import DomainError
+    from fieldapi.onboarding import create_organization
 
     with _session() as db:
         try:

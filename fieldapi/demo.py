@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
 from fieldapi.jobs.commands import (
@@ -25,6 +24,7 @@ from fieldapi.jobs.commands import (
 from fieldapi.jobs.models import Appointment, Customer, Job
 from fieldapi.jobs.texts import TextSettings
 from fieldapi.lifecycle import ActionName
+from fieldapi.onboarding import create_organization
 
 DEMO_ORG = "Done Right Home Services"
 DEMO_DISPATCHER_PHONE = "+13122000100"

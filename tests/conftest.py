@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from fieldapi.accounts.models import Organization, Passcode, PasscodeRequest, User
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.passcodes import phone_key
 from fieldapi.app import create_app
 from fieldapi.db import database, make_engine, normalize_database_url, utcnow
@@ -29,6 +28,7 @@ from fieldapi.jobs.models import Customer
 from fieldapi.localdb import LocalCluster
 from fieldapi.messaging.models import Message
 from fieldapi.migrations import upgrade
+from fieldapi.onboarding import create_organization
 
 pytest_plugins = ["tests.messaging.twilio_server"]
 

@@ -11,8 +11,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.db import session
+from fieldapi.onboarding import create_organization
 from tests.conftest import unique_phone
 from tests.test_app import assert_error_shape
 

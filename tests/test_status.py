@@ -10,11 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.db import utcnow
 from fieldapi.locations.partitions import ensure_partitions
 from fieldapi.messaging.models import Message
 from fieldapi.messaging.outbox import queue_message
+from fieldapi.onboarding import create_organization
 from fieldapi.status import check_outbox, check_partitions, check_schema
 from tests.conftest import unique_phone
 from tests.test_cli import run_cli

@@ -1,4 +1,4 @@
-"""Creating organizations with their first dispatcher and default settings."""
+"""Organizations: creating one with its first dispatcher, changing its settings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, Unprocessable
-from fieldapi.jobs.models import DEFAULT_COMPLETE_REASONS, CompleteReason
 from fieldapi.phones import InvalidPhone, to_e164
 
 
@@ -30,7 +29,7 @@ def check_timezone(name: str) -> str:
     return name
 
 
-def create_organization(
+def create_organization_and_owner(
     db: Session,
     *,
     name: str,
@@ -39,7 +38,8 @@ def create_organization(
     timezone: str = "America/New_York",
     default_region: str = "US",
 ) -> tuple[Organization, User]:
-    """A new organization, its first dispatcher and its default complete reasons."""
+    """A new organization and its first dispatcher (flushed, not committed). Use
+    `fieldapi.onboarding.create_organization`, which adds the other capabilities' defaults."""
     if not name.strip() or not owner_name.strip():
         raise Unprocessable("The organization and its owner need a name.")
     try:
@@ -60,16 +60,6 @@ def create_organization(
     db.add(organization)
     db.flush()
     db.add(owner)
-    db.add_all(
-        CompleteReason(
-            organization_id=organization.id,
-            code=code,
-            label=label,
-            outcome=outcome,
-            position=position,
-        )
-        for position, (code, label, outcome) in enumerate(DEFAULT_COMPLETE_REASONS)
-    )
     db.flush()
     return organization, owner
 

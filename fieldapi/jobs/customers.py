@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.organizations import check_timezone
@@ -147,3 +149,19 @@ def list_customers(
         limit=limit,
         cursor=cursor,
     )
+
+
+def customers_by_phone(
+    db: Session, organization_id: uuid.UUID, phones: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """The organization's customer for each of `phones` (E.164, as customers are stored), in
+    one query. When several customers share a number, the oldest one is taken."""
+    if not phones:
+        return {}
+    rows = db.execute(
+        select(Customer.phone, Customer.id, Customer.name)
+        .where(Customer.organization_id == organization_id, Customer.phone.in_(phones))
+        .ext(distinct_on(Customer.phone))
+        .order_by(Customer.phone, Customer.created_at, Customer.id)
+    )
+    return {phone: {"id": id_, "name": name} for phone, id_, name in rows if phone}

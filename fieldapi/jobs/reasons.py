@@ -19,7 +19,7 @@ from fieldapi.accounts.models import Organization
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Unprocessable
-from fieldapi.jobs.models import CompleteReason
+from fieldapi.jobs.models import DEFAULT_COMPLETE_REASONS, CompleteReason
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_REASONS = 50
@@ -67,6 +67,25 @@ def check_reasons(reasons: Sequence[dict[str, Any]]) -> list[tuple[str, str, str
     return checked
 
 
+def add_default_reasons(db: Session, organization_id: uuid.UUID) -> None:
+    """A new organization's complete reasons (flushed, not committed)."""
+    _add(db, organization_id, DEFAULT_COMPLETE_REASONS)
+    db.flush()
+
+
+def _add(db: Session, organization_id: uuid.UUID, reasons: Sequence[tuple[str, str, str]]) -> None:
+    db.add_all(
+        CompleteReason(
+            organization_id=organization_id,
+            code=code,
+            label=label,
+            outcome=outcome,
+            position=position,
+        )
+        for position, (code, label, outcome) in enumerate(reasons)
+    )
+
+
 def replace_reasons(
     db: Session, principal: Principal, reasons: Sequence[dict[str, Any]]
 ) -> list[CompleteReason]:
@@ -82,15 +101,6 @@ def replace_reasons(
         .with_for_update(key_share=True)
     )
     db.execute(delete(CompleteReason).where(CompleteReason.organization_id == organization_id))
-    db.add_all(
-        CompleteReason(
-            organization_id=organization_id,
-            code=code,
-            label=label,
-            outcome=outcome,
-            position=position,
-        )
-        for position, (code, label, outcome) in enumerate(checked)
-    )
+    _add(db, organization_id, checked)
     db.commit()
     return list_reasons(db, organization_id)

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from fieldapi.messaging.activity import report_outcome
+from fieldapi.messaging.message_status import MessageStatus, move
 from fieldapi.messaging.models import Message, StatusCallback
 from fieldapi.messaging.optouts import record_opt_out
 from fieldapi.messaging.transports import PERMANENT_OPT_OUT_CODE
@@ -24,7 +24,8 @@ from fieldapi.messaging.transports import PERMANENT_OPT_OUT_CODE
 log = logging.getLogger(__name__)
 
 # Twilio's outbound statuses in the order a message goes through them. Our own "sent"
-# means "handed to Twilio", so only the outcomes after it (rank 4 and 5) ever apply.
+# means "handed to Twilio", so only the outcomes after it (rank 4 and 5) ever apply; the
+# move itself is `message_status.move`.
 STATUS_RANK: dict[str, int] = {
     "accepted": 0,
     "scheduled": 0,
@@ -36,7 +37,6 @@ STATUS_RANK: dict[str, int] = {
     "failed": 4,
     "read": 5,
 }
-TERMINAL_RANK = 4
 _BLOCKED_RANK = 99  # a blocked text was never handed over; nothing moves it
 
 # What Twilio's delivery error codes mean (https://www.twilio.com/docs/api/errors).
@@ -61,7 +61,7 @@ class CallbackResult(enum.StrEnum):
 
 
 def rank(status: str) -> int:
-    return _BLOCKED_RANK if status == "blocked" else STATUS_RANK.get(status, -1)
+    return _BLOCKED_RANK if status == MessageStatus.BLOCKED else STATUS_RANK.get(status, -1)
 
 
 def lock_sid(db: Session, sid: str) -> None:
@@ -72,13 +72,8 @@ def lock_sid(db: Session, sid: str) -> None:
 def _advance(db: Session, message: Message, callback: StatusCallback, now: datetime) -> bool:
     callback.message_id = message.id
     callback.organization_id = message.organization_id
-    before = rank(message.status)
-    if STATUS_RANK[callback.status] <= before:
+    if STATUS_RANK[callback.status] <= rank(message.status):
         return False
-    message.status = callback.status
-    message.updated_at = now
-    if callback.status in ("delivered", "read") and message.delivered_at is None:
-        message.delivered_at = now
     if callback.error_code is not None:
         message.error_code = callback.error_code
         message.error_message = DELIVERY_ERRORS.get(
@@ -88,8 +83,7 @@ def _advance(db: Session, message: Message, callback: StatusCallback, now: datet
             record_opt_out(
                 db, message.to_phone, source="twilio", keyword=str(callback.error_code), now=now
             )
-    if before < TERMINAL_RANK:
-        report_outcome(db, message, now)
+    move(db, message, MessageStatus(callback.status), now)
     return True
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Unprocessable
-from fieldapi.jobs.models import Customer
+from fieldapi.jobs.customers import customers_by_phone
 from fieldapi.messaging.models import InboundMessage
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.phones import InvalidPhone, to_e164
@@ -28,22 +25,6 @@ def inbound_view(message: InboundMessage, customer: dict[str, Any] | None) -> di
         "received_at": message.received_at,
         "customer": customer,
     }
-
-
-def customers_by_phone(
-    db: Session, organization_id: uuid.UUID, phones: Collection[str]
-) -> dict[str, dict[str, Any]]:
-    """The organization's customer for each of `phones` (E.164, as customers are stored), in
-    one query. When several customers share a number, the oldest one is taken."""
-    if not phones:
-        return {}
-    rows = db.execute(
-        select(Customer.phone, Customer.id, Customer.name)
-        .where(Customer.organization_id == organization_id, Customer.phone.in_(phones))
-        .ext(distinct_on(Customer.phone))
-        .order_by(Customer.phone, Customer.created_at, Customer.id)
-    )
-    return {phone: {"id": id_, "name": name} for phone, id_, name in rows if phone}
 
 
 def list_inbound(

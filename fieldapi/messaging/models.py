@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 
@@ -20,16 +21,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapi.db import Base, IdMixin, utcnow
 
-MESSAGE_STATUSES = (
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "undelivered",
-    "failed",
-    "read",
-    "blocked",
-)
+
+class MessageStatus(enum.StrEnum):
+    """A text's status; `message_status.move` is the only way from one to another."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    READ = "read"
+    BLOCKED = "blocked"
+
+
+MESSAGE_STATUSES = tuple(str(status) for status in MessageStatus)
 
 
 class Message(IdMixin, Base):
@@ -54,7 +60,7 @@ class Message(IdMixin, Base):
     appointment_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("appointments.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=MessageStatus.QUEUED.value)
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error_code: Mapped[int | None]
     error_message: Mapped[str | None] = mapped_column(Text)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from fieldapi.messaging.activity import report_outcome
+from fieldapi.messaging.message_status import MessageStatus, move
 from fieldapi.messaging.models import Message, OptOut
 
 # Twilio's standard keywords (matched on the whole text, any case, surrounding spaces).
@@ -51,11 +51,8 @@ def last_organization_texting(db: Session, phone: str) -> uuid.UUID | None:
 
 def block(db: Session, message: Message, opt_out: OptOut, now: datetime) -> None:
     """Mark `message` blocked (never to be handed to a transport), with the reason."""
-    message.status = "blocked"
     message.error_message = blocked_reason(opt_out)
-    message.lease_until = None
-    message.updated_at = now
-    report_outcome(db, message, now)
+    move(db, message, MessageStatus.BLOCKED, now)
 
 
 def record_opt_out(
@@ -74,7 +71,7 @@ def record_opt_out(
     opt_out = db.get_one(OptOut, phone, populate_existing=True)
     waiting = db.scalars(
         select(Message)
-        .where(Message.to_phone == phone, Message.status == "queued")
+        .where(Message.to_phone == phone, Message.status == MessageStatus.QUEUED)
         .with_for_update(skip_locked=True)
     )
     for message in waiting:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from fieldapi.db import utcnow
 from fieldapi.errors import Unprocessable
+from fieldapi.messaging.message_status import MessageStatus
 from fieldapi.messaging.models import Message
 from fieldapi.messaging.optouts import block, opt_out_of
 from fieldapi.phones import InvalidPhone, region_of, to_e164
@@ -42,7 +43,7 @@ def queue_message(
         purpose=purpose,
         job_id=job_id,
         appointment_id=appointment_id,
-        status="queued",
+        status=MessageStatus.QUEUED.value,
     )
     db.add(message)
     opt_out = opt_out_of(db, phone)

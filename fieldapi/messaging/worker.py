@@ -1,4 +1,4 @@
-"""`fieldapi worker`: sends the outbox, and runs the periodic work.
+"""The outbox sender of `fieldapi worker`, with a hook for the periodic work (`fieldapi.periodic`).
 
 Each text is claimed in its own short transaction (`FOR UPDATE SKIP LOCKED`), which sets
 it `sending` under a lease (`lease_until`, `leased_by`) and counts the attempt. The HTTP
@@ -15,28 +15,25 @@ from __future__ import annotations
 import logging
 import os
 import random
-import signal
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import FrameType
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fieldapi.db import make_engine, resolve_database_url, utcnow
-from fieldapi.messaging.activity import report_outcome
+from fieldapi.db import utcnow
 from fieldapi.messaging.delivery import (
     attach_pending_callbacks,
     lock_sid,
-    purge_unmatched_callbacks,
 )
+from fieldapi.messaging.message_status import MessageStatus, move
 from fieldapi.messaging.models import Message
 from fieldapi.messaging.optouts import block, opt_out_of, record_opt_out
 from fieldapi.messaging.service import SECRET_PURPOSES
@@ -48,7 +45,6 @@ from fieldapi.messaging.transports import (
     build_transport,
 )
 from fieldapi.settings import SettingError
-from fieldapi.storage import FileStore, photo_store
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +114,7 @@ class Worker:
         name: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         maintenance: Callable[[Session, datetime], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -125,6 +122,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.clock = clock
         self.maintenance = maintenance
+        self.monotonic = monotonic
         self.stopping = threading.Event()
         self._next_maintenance = 0.0
 
@@ -186,15 +184,15 @@ class Worker:
                     db.commit()
                     log.info("text %s to %s blocked: opted out", message.id, message.to_phone)
                     continue
-                if message.status == "sending" and message.attempts >= self.settings.max_attempts:
+                held = message.status == MessageStatus.SENDING
+                if held and message.attempts >= self.settings.max_attempts:
                     self._fail(db, message, None, "No worker finished sending it.", now)
                     db.commit()
                     continue
                 message.attempts += 1
-                message.status = "sending"
+                move(db, message, MessageStatus.SENDING, now)
                 message.lease_until = now + timedelta(seconds=self.settings.lease_s)
                 message.leased_by = self.name
-                message.updated_at = now
                 claim = Claim(
                     message.id, message.to_phone, message.body, message.attempts, self.name
                 )
@@ -228,7 +226,7 @@ class Worker:
                         select(Message)
                         .where(
                             Message.id == claim.message_id,
-                            Message.status == "sending",
+                            Message.status == MessageStatus.SENDING,
                             Message.leased_by == claim.leased_by,
                             Message.attempts == claim.attempt,
                         )
@@ -258,13 +256,11 @@ class Worker:
                 time.sleep(0.5 * attempt)
 
     def _sent(self, db: Session, message: Message, result: SendResult, now: datetime) -> None:
-        message.status = "sent"
         message.twilio_sid = result.sid
         message.sent_at = now
-        message.updated_at = now
-        message.lease_until = None
         message.error_code = None
         message.error_message = None
+        move(db, message, MessageStatus.SENT, now)
         forget_secret(message)
         attach_pending_callbacks(db, message, now)
         log.info("text %s to %s sent (%s)", message.id, message.to_phone, result.sid)
@@ -283,12 +279,10 @@ class Worker:
             max_s=self.settings.retry_max_s,
             retry_after_s=error.retry_after_s,
         )
-        message.status = "queued"
         message.next_attempt_at = now + timedelta(seconds=delay)
-        message.lease_until = None
         message.error_code = error.code
         message.error_message = str(error)
-        message.updated_at = now
+        move(db, message, MessageStatus.QUEUED, now)
         log.info(
             "text %s: try %d failed (%s), next in %.1f s",
             message.id,
@@ -312,22 +306,19 @@ class Worker:
     def _fail(
         self, db: Session, message: Message, code: int | None, reason: str, now: datetime
     ) -> None:
-        message.status = "failed"
         message.error_code = code
         message.error_message = reason
-        message.lease_until = None
-        message.updated_at = now
+        move(db, message, MessageStatus.FAILED, now)
         forget_secret(message)
-        report_outcome(db, message, now)
         log.warning("text %s to %s failed: %s", message.id, message.to_phone, reason)
 
     # -- periodic work -----------------------------------------------------------------
 
     def maybe_run_maintenance(self) -> None:
         every = self.settings.maintenance_every_s
-        if not every or self.maintenance is None or time.monotonic() < self._next_maintenance:
+        if not every or self.maintenance is None or self.monotonic() < self._next_maintenance:
             return
-        self._next_maintenance = time.monotonic() + every
+        self._next_maintenance = self.monotonic() + every
         try:
             with self.sessions() as db:
                 self.maintenance(db, self.clock())
@@ -348,7 +339,7 @@ def _next_due(db: Session, now: datetime) -> Message | None:
     """The text to send next, locked; texts other workers hold are skipped, not waited for."""
     expired = db.scalar(
         select(Message)
-        .where(Message.status == "sending", Message.lease_until < now)
+        .where(Message.status == MessageStatus.SENDING, Message.lease_until < now)
         .order_by(Message.lease_until)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -357,48 +348,11 @@ def _next_due(db: Session, now: datetime) -> Message | None:
         return expired
     return db.scalar(
         select(Message)
-        .where(Message.status == "queued", Message.next_attempt_at <= now)
+        .where(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now)
         .order_by(Message.next_attempt_at)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
-
-
-def periodic_work(
-    db: Session,
-    now: datetime,
-    *,
-    photos: FileStore | None = None,
-    photo_grace: timedelta = timedelta(hours=1),
-) -> None:
-    """What every worker runs every WORKER_MAINTENANCE_MINUTES; each step commits itself or
-    is read-only. With `photos` (see `periodic_work_from_config`), its orphan files older
-    than `photo_grace` are deleted last."""
-    from fieldapi.accounts.passcodes import prune_passcode_records
-    from fieldapi.accounts.sessions import prune_used_refresh_tokens
-    from fieldapi.idempotency import prune_expired_keys
-    from fieldapi.jobs.photo_sweep import sweep_orphan_photos
-    from fieldapi.locations.maintenance import run_periodic_maintenance
-
-    purge_unmatched_callbacks(db, now)
-    prune_passcode_records(db, now=now)
-    prune_used_refresh_tokens(db, now=now)
-    prune_expired_keys(db, now=now)
-    db.commit()
-    run_periodic_maintenance(db, now)
-    if photos is not None:
-        sweep_orphan_photos(db, photos, now=now, grace=photo_grace)
-
-
-def periodic_work_from_config(config: Mapping[str, Any]) -> Callable[[Session, datetime], None]:
-    """`periodic_work` with the photo store of PHOTO_DIR and PHOTO_ORPHAN_GRACE_MINUTES."""
-    photos = photo_store(config)
-    grace = timedelta(minutes=int(config["PHOTO_ORPHAN_GRACE_MINUTES"]))
-
-    def work(db: Session, now: datetime) -> None:
-        periodic_work(db, now, photos=photos, photo_grace=grace)
-
-    return work
 
 
 def transport_from_config(config: dict[str, Any]) -> Transport:
@@ -419,42 +373,4 @@ def transport_from_config(config: dict[str, Any]) -> Transport:
         ) from error
 
 
-def run_worker(once: bool = False) -> None:
-    """The `fieldapi worker` process: DATABASE_URL and the settings from the environment."""
-    import fieldapi.models  # noqa: F401  (every mapper, for the foreign keys between them)
-    from fieldapi.config import load_config
-
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("fieldapi").setLevel(logging.INFO)
-    config = load_config()
-    settings = WorkerSettings.from_config(config)
-    if config["SMS_TRANSPORT"] == "twilio" and settings.lease_s <= config["TWILIO_TIMEOUT_SECONDS"]:
-        log.warning("SMS_LEASE_SECONDS should be above TWILIO_TIMEOUT_SECONDS")
-    transport = transport_from_config(config)
-    engine: Engine = make_engine(resolve_database_url(config["DATABASE_URL"]), pool_size=2)
-    worker = Worker(
-        sessionmaker(bind=engine, expire_on_commit=False),
-        transport,
-        settings,
-        maintenance=periodic_work_from_config(config),
-    )
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info(
-            "worker %s: %s, finishing the text in hand", worker.name, signal.Signals(signum).name
-        )
-        worker.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        worker.run(once=once)
-    finally:
-        close = getattr(transport, "close", None)
-        if close is not None:
-            close()
-        engine.dispose()
-
-
-__all__ = ["Worker", "WorkerSettings", "retry_delay", "run_worker"]
+__all__ = ["Worker", "WorkerSettings", "retry_delay", "transport_from_config"]

@@ -18,7 +18,7 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.jobs.models import Customer, Job, JobPhoto
 from fieldapi.jobs.photo_sweep import sweep_orphan_photos
-from fieldapi.messaging.worker import periodic_work_from_config
+from fieldapi.periodic import periodic_work
 from fieldapi.storage import DirectoryStore
 from tests.conftest import ApiClient
 from tests.jobs.test_notes_photos import upload
@@ -208,7 +208,7 @@ def test_the_workers_periodic_work_sweeps_the_configured_photo_store(
     past_grace = orphan(store, org, now, timedelta(minutes=31))
     within_grace = orphan(store, org, now, timedelta(minutes=29))
 
-    periodic_work_from_config(config)(db, now)
+    periodic_work(db, now, config)
 
     assert not past_grace.exists()
     assert within_grace.exists() and kept.read_bytes() == JPEG

@@ -13,13 +13,13 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import User
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
 from fieldapi.jobs import commands
 from fieldapi.jobs.customers import site_point
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer
 from fieldapi.messaging.models import Message
+from fieldapi.onboarding import create_organization
 from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
 from tests.jobs.conftest import principal_of
 

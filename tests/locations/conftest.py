@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
+from fieldapi.onboarding import create_organization
 from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
 
 CHICAGO = (41.8781, -87.6298)

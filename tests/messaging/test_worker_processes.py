@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.organizations import create_organization
 from fieldapi.messaging.models import Message
 from fieldapi.messaging.outbox import queue_message
 from fieldapi.messaging.twilio_fake import FakeTwilio
+from fieldapi.onboarding import create_organization
 from fieldapi.paths import project_root
 from tests.conftest import TEST_SECRET_KEY, unique_phone
 from tests.messaging.conftest import REGIONS

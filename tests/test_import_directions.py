@@ -1,0 +1,113 @@
+"""The import directions of the package docstring of `fieldapi`, checked by walking every
+module's imports with `ast`: a new crossing between capabilities fails here."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import fieldapi
+
+PACKAGE = Path(fieldapi.__file__).parent
+CAPABILITIES = ("accounts", "eta", "jobs", "lifecycle", "locations", "messaging")
+
+# (importing capability, imported module): every crossing there is today. A capability
+# uses another through the modules named here; `*.models` entries are debts to pay off
+# through a public function, not examples to follow.
+ALLOWED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("accounts", "fieldapi.lifecycle"),
+        ("accounts", "fieldapi.messaging.outbox"),
+        ("accounts", "fieldapi.messaging.templates"),
+        ("eta", "fieldapi.jobs.models"),
+        ("eta", "fieldapi.locations.models"),
+        ("jobs", "fieldapi.accounts.auth"),
+        ("jobs", "fieldapi.accounts.models"),
+        ("jobs", "fieldapi.accounts.organizations"),
+        ("jobs", "fieldapi.accounts.policy"),
+        ("jobs", "fieldapi.accounts.principal"),
+        ("jobs", "fieldapi.eta.model"),
+        ("jobs", "fieldapi.eta.service"),
+        ("jobs", "fieldapi.lifecycle"),
+        ("jobs", "fieldapi.messaging.models"),
+        ("jobs", "fieldapi.messaging.outbox"),
+        ("jobs", "fieldapi.messaging.templates"),
+        ("locations", "fieldapi.accounts.auth"),
+        ("locations", "fieldapi.accounts.models"),
+        ("locations", "fieldapi.accounts.policy"),
+        ("locations", "fieldapi.accounts.principal"),
+        ("locations", "fieldapi.accounts.sessions"),
+        ("messaging", "fieldapi.accounts.auth"),
+        ("messaging", "fieldapi.accounts.models"),
+        ("messaging", "fieldapi.accounts.policy"),
+        ("messaging", "fieldapi.accounts.principal"),
+        ("messaging", "fieldapi.jobs.activity"),
+        ("messaging", "fieldapi.jobs.customers"),
+        ("messaging", "fieldapi.jobs.visibility"),
+    }
+)
+
+
+def imports_of(path: Path) -> set[str]:
+    """The fieldapi modules `path` imports (`from fieldapi.x import y` counts as `x.y` when
+    `y` is a module, else as `x`), at the top or inside functions."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("fieldapi"))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if not node.module.startswith("fieldapi"):
+                continue
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                is_module = (PACKAGE.parent / (candidate.replace(".", "/") + ".py")).exists() or (
+                    PACKAGE.parent / candidate.replace(".", "/")
+                ).is_dir()
+                found.add(candidate if is_module else node.module)
+    return found
+
+
+def capability_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in CAPABILITIES else None
+
+
+def crossings() -> set[tuple[str, str]]:
+    seen: set[tuple[str, str]] = set()
+    for path in PACKAGE.rglob("*.py"):
+        module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        importer = capability_of(module)
+        if importer is None:
+            continue
+        for imported in imports_of(path):
+            target = capability_of(imported)
+            if target is not None and target != importer:
+                seen.add((importer, imported))
+    return seen
+
+
+def test_no_capability_crosses_into_another_beyond_the_allowed_modules() -> None:
+    new = sorted(crossings() - ALLOWED)
+    assert new == [], (
+        "new imports between capabilities; use a public function of the other capability "
+        "or document the direction in fieldapi/__init__.py and ALLOWED: " + repr(new)
+    )
+
+
+def test_the_allowed_list_holds_no_crossing_that_is_gone() -> None:
+    stale = sorted(ALLOWED - crossings())
+    assert stale == [], f"remove from ALLOWED, nothing imports these any more: {stale!r}"
+
+
+def test_accounts_knows_nothing_of_jobs_and_the_lifecycle_imports_no_capability() -> None:
+    found = crossings()
+    assert not {c for c in found if c[0] == "accounts" and c[1].startswith("fieldapi.jobs")}
+    assert not {c for c in found if c[0] == "lifecycle"}
+
+
+def test_the_walker_sees_imports_inside_functions(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        "def f():\n    from fieldapi.jobs.models import Job\n    import fieldapi.db\n"
+    )
+    assert imports_of(source) == {"fieldapi.jobs.models", "fieldapi.db"}

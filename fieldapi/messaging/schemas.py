@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from fieldapi.messaging.models import MESSAGE_STATUSES
 from fieldapi.pagination import PageQuerySchema, page_schema
+from fieldapi.phones import MAX_PHONE_INPUT
 
 
 class MessageQuerySchema(PageQuerySchema):
@@ -34,7 +35,7 @@ MessagePageSchema = page_schema(MessageSchema, "MessagePage")
 
 class InboundQuerySchema(PageQuerySchema):
     from_phone = fields.String(
-        validate=validate.Length(max=64),
+        validate=validate.Length(max=MAX_PHONE_INPUT),
         metadata={"description": "only texts from this number (any common form)"},
     )
 

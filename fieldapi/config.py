@@ -67,8 +67,9 @@ def all_settings() -> tuple[Setting, ...]:
     from fieldapi.jobs.settings import SETTINGS as jobs
     from fieldapi.locations.settings import SETTINGS as locations
     from fieldapi.messaging.settings import SETTINGS as messaging
+    from fieldapi.metrics import SETTINGS as metrics
 
-    return CORE_SETTINGS + accounts + messaging + locations + jobs + eta
+    return CORE_SETTINGS + accounts + messaging + locations + jobs + eta + metrics
 
 
 def _development_secret_key(var_dir_setting: str | None) -> str:

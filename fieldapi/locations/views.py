@@ -32,6 +32,7 @@ from fieldapi.locations.schemas import (
     TrackSchema,
 )
 from fieldapi.locations.single_ping import append_single_ping
+from fieldapi.metrics import count_pings
 
 # Paths are given whole ("/locations", "/team/locations", ...): accounts owns /team and /me.
 blp = Blueprint("locations", __name__, description="Location pings, the team map and tracks")
@@ -73,6 +74,7 @@ def post_locations() -> Response:
             now=now,
             limits=limits,
         )
+    count_pings(result.stored, result.duplicates, len(result.rejected))
     # IngestResultSchema's shape written directly: the hottest endpoint skips a dump
     # of plain ints and strings.
     return Response(service.ingest_result_json(result), mimetype="application/json")

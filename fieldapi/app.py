@@ -12,11 +12,17 @@ from flask_smorest import Api
 from fieldapi.config import load_config
 from fieldapi.db import Database, make_engine, resolve_database_url, server_limits
 from fieldapi.errors import register_error_handlers
+from fieldapi.logs import init_request_ids
 
 API_SPEC = {
     "API_TITLE": "fieldapi",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
+    # /openapi.json and the interactive reference at /docs, on the vendored Swagger UI
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "/app/vendor/swagger-ui/",
     "API_SPEC_OPTIONS": {
         "info": {"description": "Backend of the Dispatch Field and Dispatch Manager apps."},
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
@@ -48,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> F
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.getLogger("fieldapi").setLevel(logging.INFO)
+    init_request_ids(app)
 
     url = resolve_database_url(app.config["DATABASE_URL"])
     if engine is None:
@@ -71,8 +78,10 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from fieldapi.jobs.views import blueprints as jobs
     from fieldapi.locations.views import blueprints as locations
     from fieldapi.messaging.views import blueprints as messaging
+    from fieldapi.web.views import blp as web
 
-    app.register_blueprint(health.blp)
+    api.register_blueprint(health.blp)
+    app.register_blueprint(web)
     for blueprint in (*accounts, *messaging, *locations, *jobs):
         api.register_blueprint(blueprint, url_prefix=f"/v1{blueprint.url_prefix or ''}")
     from fieldapi.extensions import init_extensions

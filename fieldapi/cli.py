@@ -30,7 +30,10 @@ def database_url() -> str:
 
 
 def check_port_free(host: str, port: int) -> None:
+    """Refuse a port another server listens on. Connections in TIME_WAIT, left by a server
+    that just stopped, do not count: gunicorn binds with SO_REUSEADDR too."""
     probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         probe.bind((host, port))
     except OSError as error:
@@ -69,8 +72,28 @@ def cmd_db(args: argparse.Namespace) -> None:
         print(database_url())
     elif args.db_command == "stop":
         default_cluster().stop()
+    elif args.db_command == "running":
+        if not default_cluster().running():
+            raise CommandError("the local database is not running")
     elif args.db_command == "url":
-        print(database_url())
+        print_psql_url()
+
+
+def print_psql_url() -> None:
+    """The URL psql accepts (libpq's form); how to open psql goes to stderr, so that
+    `psql "$(fieldapi db url)"` works."""
+    from fieldapi.localdb import default_cluster
+
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        url = configured.replace("postgresql+psycopg://", "postgresql://", 1)
+    else:
+        cluster = default_cluster()
+        cluster.ensure()
+        url = cluster.libpq_url()
+    print(url)
+    if sys.stderr.isatty():
+        print('open it with: psql "$(.venv/bin/fieldapi db url)"', file=sys.stderr)
 
 
 def _session() -> Any:
@@ -203,8 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--once", action="store_true", help="drain what is due, then exit")
     worker.set_defaults(handler=cmd_worker)
 
-    db = commands.add_parser("db", help="database: upgrade (migrations), start/stop/url (local)")
-    db.add_argument("db_command", choices=["upgrade", "start", "stop", "url"])
+    db = commands.add_parser(
+        "db",
+        help="database: upgrade (migrations); start, stop, running (exit 1 if not) of the "
+        'local cluster; url (for psql: psql "$(fieldapi db url)")',
+    )
+    db.add_argument("db_command", choices=["upgrade", "start", "stop", "running", "url"])
     db.set_defaults(handler=cmd_db)
 
     org = commands.add_parser("create-org", help="a new organization and its first dispatcher")
@@ -248,7 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from fieldapi.logs import configure_logging
+
     args = build_parser().parse_args(argv)
+    configure_logging(os.environ.get("FIELDAPI_ENV") or "development")
     try:
         args.handler(args)
     except (CommandError, SettingError) as error:

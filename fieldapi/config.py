@@ -68,8 +68,9 @@ def all_settings() -> tuple[Setting, ...]:
     from fieldapi.locations.settings import SETTINGS as locations
     from fieldapi.messaging.settings import SETTINGS as messaging
     from fieldapi.metrics import SETTINGS as metrics
+    from fieldapi.web.settings import SETTINGS as web
 
-    return CORE_SETTINGS + accounts + messaging + locations + jobs + eta + metrics
+    return CORE_SETTINGS + accounts + messaging + locations + jobs + eta + web + metrics
 
 
 def _development_secret_key(var_dir_setting: str | None) -> str:

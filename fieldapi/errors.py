@@ -56,6 +56,10 @@ class PayloadTooLarge(DomainError):
     status = 413
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+
+
 class Unprocessable(DomainError):
     status = 422
 
@@ -111,8 +115,14 @@ def handle_http_exception(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     errors = data.get("errors") or data.get("messages")
     locations = {"json", "query", "form", "files", "headers"}
-    if isinstance(errors, dict) and len(errors) == 1 and set(errors) <= locations:
-        # webargs nests errors by location; flatten the single-location case.
+    if (
+        isinstance(errors, dict)
+        and len(errors) == 1
+        and set(errors) <= locations
+        and isinstance(next(iter(errors.values())), dict)
+    ):
+        # webargs nests errors by location; flatten the single-location case, unless the
+        # location holds a list (invalid JSON): `errors` is an object, as documented.
         errors = next(iter(errors.values()))
     message = str(data.get("message") or _DEFAULT_MESSAGES.get(status) or error.description)
     if status == 422 and errors and "message" not in data:

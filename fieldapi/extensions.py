@@ -2,8 +2,10 @@
 
 Views say which limit applies with `@rate_limited("SETTING")` (a flask-limiter string in
 that setting); `init_extensions` gives each app its own limiter, so apps built with other
-settings (tests, a second process) never share state. Counters live in memory by default;
-`RATELIMIT_STORAGE_URI=redis://...` shares them between API processes.
+settings (tests, a second process) never keep counters in the same Python object. The
+counters live in the app's database by default (`database://`, see `rate_limit_storage`),
+so a limit holds across every worker and machine; `redis://...` and `memory://` (one
+process only) are the other choices.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 
+from fieldapi.db import database
 from fieldapi.errors import error_response
+from fieldapi.rate_limit_storage import SCHEME as DATABASE_SCHEME
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,28 +49,31 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _storage(app: Flask) -> tuple[str, dict[str, Any]]:
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or f"{DATABASE_SCHEME}://"
+    if uri.split(":", 1)[0] == DATABASE_SCHEME:
+        return uri, {"database": database(app)}
+    return uri, {}
+
+
 def init_extensions(app: Flask) -> None:
     """A rate limiter for this app, applied to the views marked with `rate_limited`."""
+    storage_uri, storage_options = _storage(app)
     limiter = Limiter(
         key_func=client_address,
-        storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
-        strategy="moving-window",
+        storage_uri=storage_uri,
+        storage_options=storage_options,
+        strategy="fixed-window",
         headers_enabled=False,  # Retry-After is set on the 429 below
         swallow_errors=True,  # storage down: let requests through, the database limits stay
     )
     limiter.init_app(app)
     app.extensions["fieldapi.limiter"] = limiter
-    if not limiter.enabled:
-        return
     for endpoint, view in list(app.view_functions.items()):
         setting = getattr(view, LIMIT_ATTRIBUTE, None)
         if setting:
             limited: Any = limiter.limit(app.config[setting])(view)
             app.view_functions[endpoint] = limited
-    # The limiter's before_request hook only enforces default and application-wide limits,
-    # and there are none (a limited view checks its own limit when called): without the
-    # hook, the requests of every other endpoint do no limiter work at all.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
 
     def too_many_requests(_error: RateLimitExceeded) -> Response:
         breached = limiter.current_limit

@@ -2,11 +2,14 @@
 
 The cluster listens on a Unix socket only (no TCP port is opened), in a directory
 that only its owner can enter. PostgreSQL refuses to run as root, so when we are
-root the cluster runs as the `postgres` system user.
+root the cluster runs as the `postgres` system user. That user cannot enter a clone
+in a private folder (`/root/...`, a `mktemp -d` folder): the cluster then lives in
+postgres's home instead, and `var/postgres` is a symbolic link to it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -67,9 +70,11 @@ class LocalCluster:
         return self.root / "postgres.log"
 
     def url(self, database: str = DATABASE_NAME) -> str:
-        return (
-            f"postgresql+psycopg://{SUPERUSER}@/{database}?host={self.socket_dir}&port={self.port}"
-        )
+        return f"postgresql+psycopg://{self.libpq_url(database).removeprefix('postgresql://')}"
+
+    def libpq_url(self, database: str = DATABASE_NAME) -> str:
+        """The URL as psql and every libpq client take it."""
+        return f"postgresql://{SUPERUSER}@/{database}?host={self.socket_dir}&port={self.port}"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -188,7 +193,51 @@ class LocalCluster:
         return self.url(database)
 
 
+def _postgres_can_enter(path: Path) -> bool:
+    """access(2) as postgres: needs search permission on every folder above `path`."""
+    result = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(path)], capture_output=True
+    )
+    return result.returncode == 0
+
+
+def cluster_root(var: Path) -> Path:
+    """Where the cluster of the state folder `var` lives: `var/postgres`, unless we are
+    root and postgres cannot enter `var`; then a folder in postgres's home named after
+    `var`, linked from `var/postgres`."""
+    preferred = var / "postgres"
+    if os.geteuid() != 0:
+        return preferred
+    if preferred.is_symlink():
+        return preferred.resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    if _postgres_can_enter(var):
+        return preferred
+    try:
+        home = Path(pwd.getpwnam("postgres").pw_dir)
+    except KeyError as error:
+        raise LocalDatabaseError(
+            "the local database runs as the `postgres` user, which does not exist; install "
+            "postgresql-15 (it creates that user), or set DATABASE_URL to a PostGIS database"
+        ) from error
+    if not _postgres_can_enter(home):
+        raise LocalDatabaseError(
+            f"the `postgres` user can enter neither {var} nor its home {home}: clone the "
+            f"project where postgres can reach it (e.g. under /srv or /opt), set "
+            f"FIELDAPI_VAR_DIR to such a folder, or set DATABASE_URL"
+        )
+    digest = hashlib.sha256(str(var.resolve()).encode()).hexdigest()[:16]
+    outside = home / "fieldapi-clusters" / digest
+    outside.parent.mkdir(parents=True, exist_ok=True)
+    outside.parent.chmod(0o755)
+    if preferred.is_dir() and not (preferred / "data" / "PG_VERSION").exists():
+        shutil.rmtree(preferred)  # what an initdb that postgres could not run left behind
+    if not preferred.exists():
+        preferred.symlink_to(outside, target_is_directory=True)
+    return outside
+
+
 def default_cluster() -> LocalCluster:
     from fieldapi.paths import var_dir
 
-    return LocalCluster(root=var_dir() / "postgres")
+    return LocalCluster(root=cluster_root(var_dir()))

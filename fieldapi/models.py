@@ -5,6 +5,7 @@ from fieldapi.accounts.models import (
     Organization,
     Passcode,
     PasscodeRequest,
+    PasscodeSource,
     UsedRefreshToken,
     User,
 )
@@ -21,6 +22,7 @@ from fieldapi.jobs.models import (  # noqa: F401
 )
 from fieldapi.locations.models import LatestLocation, LocationPing  # noqa: F401
 from fieldapi.messaging.models import InboundMessage, Message, OptOut, StatusCallback  # noqa: F401
+from fieldapi.rate_limit_storage import RateLimitCounter
 
 __all__ = [
     "ActivityEvent",
@@ -34,6 +36,8 @@ __all__ = [
     "Organization",
     "Passcode",
     "PasscodeRequest",
+    "PasscodeSource",
+    "RateLimitCounter",
     "UsedRefreshToken",
     "User",
 ]

@@ -71,6 +71,7 @@ TEST_CONFIG: dict[str, Any] = {
     "SMS_TRANSPORT": "console",
     "PUBLIC_BASE_URL": "https://api.example.test",
     "RATELIMIT_ENABLED": False,
+    "PASSCODE_ANSWER_FLOOR_MS": 0,  # tests/accounts/test_passcode_timing.py turns it on
 }
 
 

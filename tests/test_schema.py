@@ -10,6 +10,8 @@ GLOBAL_TABLES = {
     "spatial_ref_sys",
     "passcodes",
     "passcode_requests",
+    "passcode_sources",
+    "rate_limit_counters",
 }
 
 

@@ -100,6 +100,20 @@ class Passcode(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class PasscodeSource(Base):
+    """The wrong passcodes one client address sent (any numbers), and how long it must wait.
+
+    The address is stored only as a keyed hash; the count is forgotten a day after the
+    last failure."""
+
+    __tablename__ = "passcode_sources"
+
+    source_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None]
+    blocked_until: Mapped[datetime | None]
+
+
 class PasscodeRequest(Base):
     """One accepted passcode request: the per-number hourly cap and the global hourly text
     budget count these. Global for the same reason as `passcodes`."""

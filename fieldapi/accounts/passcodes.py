@@ -3,6 +3,12 @@
 Every number gets the same treatment whether or not it has an account: a passcode row
 (keyed by a hash of the number), the same limits, the same answer. Only the text itself
 goes to active users alone, so nothing a caller sees tells them who is registered.
+
+Wrong passcodes count twice (NIST SP 800-63B, 5.2.2): per client address, which is slowed
+after a few and stopped for a day after `source_stop_after`, and per number, which is
+locked only after `lock_after` (100) in a row from any addresses. One stranger is stopped
+long before a number locks, so the owner's freshly texted code still works; only many
+addresses together can lock a number, and even they get at most 100 guesses in a row.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import logging
 import math
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,12 +28,19 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization, Passcode, PasscodeRequest, User
+from fieldapi.accounts.models import (
+    Organization,
+    Passcode,
+    PasscodeRequest,
+    PasscodeSource,
+    User,
+)
 from fieldapi.accounts.numbers import read_phone
 from fieldapi.accounts.tokens import hash_token
 from fieldapi.errors import TooManyRequests, Unauthorized, Unprocessable
 from fieldapi.messaging import templates
 from fieldapi.messaging.outbox import queue_message
+from fieldapi.rate_limit_storage import RateLimitCounter
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +48,9 @@ PASSCODE_TTL = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 5  # wrong tries per code
 SEND_WINDOW = timedelta(hours=1)
-MAX_LOCK = timedelta(days=1)
+MAX_LOCK = timedelta(days=30)
+SOURCE_STOP = timedelta(days=1)  # how long a stopped address waits; also the count's memory
+MAX_SOURCE_WAIT = timedelta(minutes=15)
 WRONG_PASSCODE = "The passcode is wrong or has expired; ask for a new one."
 _CODE = re.compile(r"[0-9]{6}")
 
@@ -44,9 +60,12 @@ class PasscodeRules:
     default_region: str = "US"
     allowed_regions: tuple[str, ...] = ("US", "CA")
     sends_per_hour: int = 5
-    lock_after: int = 10
-    lock_minutes: int = 15
+    lock_after: int = 100
+    lock_minutes: int = 1440
+    source_slow_after: int = 10
+    source_stop_after: int = 20
     texts_per_hour: int = 1000
+    answer_floor: timedelta = timedelta(milliseconds=100)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PasscodeRules:
@@ -56,7 +75,10 @@ class PasscodeRules:
             sends_per_hour=config["PASSCODE_SENDS_PER_HOUR"],
             lock_after=config["PASSCODE_LOCK_AFTER"],
             lock_minutes=config["PASSCODE_LOCK_MINUTES"],
+            source_slow_after=config["PASSCODE_SOURCE_SLOW_AFTER"],
+            source_stop_after=config["PASSCODE_SOURCE_STOP_AFTER"],
             texts_per_hour=config["PASSCODE_TEXTS_PER_HOUR"],
+            answer_floor=timedelta(milliseconds=config["PASSCODE_ANSWER_FLOOR_MS"]),
         )
 
 
@@ -70,6 +92,10 @@ class PasscodeSent:
 
 def phone_key(secret_key: str, phone: str) -> str:
     return hash_token(secret_key, f"phone:{phone}")
+
+
+def source_key(secret_key: str, address: str) -> str:
+    return hash_token(secret_key, f"source:{address}")
 
 
 def code_digest(secret_key: str, phone_hash: str, code: str) -> str:
@@ -91,7 +117,12 @@ def request_passcode(
 ) -> PasscodeSent:
     """Issue a new code for the number (replacing any earlier one) and text it if the
     number belongs to an active user. `log_code` is for development with the console
-    transport only: the code then also appears in the server's log."""
+    transport only: the code then also appears in the server's log.
+
+    An accepted request is answered no sooner than `rules.answer_floor` after it began:
+    only a registered number's text is queued (a message row, its organization read), and
+    without the floor those milliseconds would tell who has an account."""
+    started = time.monotonic()
     phone = read_phone(
         raw_phone, default_region=rules.default_region, allowed_regions=rules.allowed_regions
     )
@@ -150,7 +181,15 @@ def request_passcode(
     db.commit()
     if log_code:
         log_development_passcode(phone, code, texted=texted)
+    _wait_until(started + rules.answer_floor.total_seconds())
     return PasscodeSent()
+
+
+def _wait_until(moment: float) -> None:
+    """Sleep until `moment` on the monotonic clock (no time at all when it has passed)."""
+    remaining = moment - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 def log_development_passcode(phone: str, code: str, *, texted: bool) -> None:
@@ -168,13 +207,18 @@ def redeem_passcode(
     raw_phone: str,
     raw_code: str,
     *,
+    source: str,
     secret_key: str,
     now: datetime,
     rules: PasscodeRules,
 ) -> User:
     """The active user who holds this number and its current code; the code is used up.
-    A wrong, used or expired code counts against the number (401); enough of them lock
-    it (429). Failures are committed here; success is left for the caller to commit."""
+    A wrong, used or expired code counts against the number and against the `source`
+    address (401); an address that failed too often waits or is stopped, a number that
+    failed `lock_after` times in a row is locked (429). Failures are committed here;
+    success is left for the caller to commit."""
+    sender = _source_record(db, source_key(secret_key, source), now)
+    _refuse_if_source_waits(sender, now)
     phone = read_phone(
         raw_phone, default_region=rules.default_region, allowed_regions=rules.allowed_regions
     )
@@ -192,6 +236,8 @@ def redeem_passcode(
         .execution_options(populate_existing=True)
     ).one_or_none()
     if record is None:
+        _count_source_failure(sender, now, rules)
+        db.commit()
         raise Unauthorized(WRONG_PASSCODE)
     _refuse_if_locked(record, now)
     live = (
@@ -205,6 +251,7 @@ def redeem_passcode(
         record.code_hash or "", code_digest(secret_key, key, code)
     ):
         _count_failure(record, now, rules)
+        _count_source_failure(sender, now, rules)
         db.commit()
         raise Unauthorized(WRONG_PASSCODE)
     record.consumed_at = now
@@ -220,8 +267,9 @@ def redeem_passcode(
 
 
 def prune_passcode_records(db: Session, *, now: datetime) -> int:
-    """Periodic clean-up: requests older than the hourly window, and passcode rows untouched
-    for a month that hold no lock. Returns the number of rows deleted."""
+    """Periodic clean-up: requests older than the hourly window, passcode rows untouched
+    for a month that hold no lock, addresses whose failures are forgotten, rate-limit
+    counters whose window is over. Returns the number of rows deleted."""
     requests = db.execute(
         delete(PasscodeRequest).where(PasscodeRequest.requested_at < now - SEND_WINDOW)
     )
@@ -231,8 +279,22 @@ def prune_passcode_records(db: Session, *, now: datetime) -> int:
             or_(Passcode.locked_until.is_(None), Passcode.locked_until < now),
         )
     )
+    sources = db.execute(
+        delete(PasscodeSource).where(
+            or_(
+                PasscodeSource.last_failure_at.is_(None),
+                PasscodeSource.last_failure_at < now - SOURCE_STOP,
+            ),
+            or_(PasscodeSource.blocked_until.is_(None), PasscodeSource.blocked_until < now),
+        )
+    )
+    # The rate limits guard these same endpoints; a later hit restarts an expired counter.
+    counters = db.execute(
+        delete(RateLimitCounter).where(RateLimitCounter.expires_at < now.timestamp())
+    )
     db.commit()
-    return int(requests.rowcount) + int(codes.rowcount)  # type: ignore[attr-defined]
+    deleted = [requests, codes, sources, counters]
+    return sum(int(result.rowcount) for result in deleted)  # type: ignore[attr-defined,misc]
 
 
 def _lock_record(db: Session, key: str, now: datetime) -> Passcode:
@@ -263,11 +325,49 @@ def _count_failure(record: Passcode, now: datetime, rules: PasscodeRules) -> Non
     record.failures += 1
     record.updated_at = now
     if record.failures % rules.lock_after == 0:
-        # Each further run of failures locks for twice as long: 100 wrong codes take days.
+        # Each further run of failures locks for twice as long.
         doublings = min(record.failures // rules.lock_after - 1, 16)
         lock = min(timedelta(minutes=rules.lock_minutes) * 2**doublings, MAX_LOCK)
         record.locked_until = now + lock
         record.code_hash = None
+
+
+def _source_record(db: Session, key: str, now: datetime) -> PasscodeSource:
+    db.execute(
+        insert(PasscodeSource)
+        .values(source_hash=key, failures=0)
+        .on_conflict_do_nothing(index_elements=["source_hash"])
+    )
+    record = db.scalars(
+        select(PasscodeSource)
+        .where(PasscodeSource.source_hash == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if record.last_failure_at is not None and now >= record.last_failure_at + SOURCE_STOP:
+        record.failures = 0  # a day without a failure: forgotten
+    return record
+
+
+def _refuse_if_source_waits(record: PasscodeSource, now: datetime) -> None:
+    if record.blocked_until is not None and now < record.blocked_until:
+        raise TooManyRequests(
+            "Too many wrong passcodes from your address; try again in "
+            f"{_seconds(record.blocked_until, now)} s.",
+            headers=_retry_after(record.blocked_until, now),
+        )
+
+
+def _count_source_failure(record: PasscodeSource, now: datetime, rules: PasscodeRules) -> None:
+    # A success does not reset the count: an attacker with an account of their own could
+    # otherwise wipe it between guesses at other numbers.
+    record.failures += 1
+    record.last_failure_at = now
+    if record.failures >= rules.source_stop_after:
+        record.blocked_until = now + SOURCE_STOP
+    elif record.failures >= rules.source_slow_after:
+        doublings = min(record.failures - rules.source_slow_after, 20)
+        record.blocked_until = now + min(timedelta(seconds=2**doublings), MAX_SOURCE_WAIT)
 
 
 def _texts_in_window(db: Session, now: datetime) -> int:

@@ -32,14 +32,18 @@ def log_in(
     *,
     phone: str,
     passcode: str,
+    source: str,
     device: Device | None,
     secret_key: str,
     now: datetime,
     rules: PasscodeRules,
     lifetimes: TokenLifetimes,
 ) -> LoggedIn:
-    """Exchange a phone number and its current passcode for a new session."""
-    user = redeem_passcode(db, phone, passcode, secret_key=secret_key, now=now, rules=rules)
+    """Exchange a phone number and its current passcode for a new session; `source` is the
+    caller's address, whose failures are counted too."""
+    user = redeem_passcode(
+        db, phone, passcode, source=source, secret_key=secret_key, now=now, rules=rules
+    )
     tokens = open_session(
         db, user, secret_key=secret_key, now=now, device=device, lifetimes=lifetimes
     )

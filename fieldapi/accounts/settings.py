@@ -54,16 +54,30 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "PASSCODE_LOCK_AFTER",
-        10,
+        100,
         _positive,
-        "wrong passcodes (over all codes, resends do not reset it) that lock a number; each "
-        "further run of as many failures locks it again for twice as long",
+        "consecutive wrong passcodes for a number, from any addresses, that lock it (NIST SP "
+        "800-63B's cap); each further run of as many failures locks it again for twice as long",
     ),
     Setting(
         "PASSCODE_LOCK_MINUTES",
-        15,
+        1440,
         _positive,
-        "how long the first lock lasts (doubling per further lock, at most a day)",
+        "how long a number's first lock lasts (doubling per further lock, at most 30 days)",
+    ),
+    Setting(
+        "PASSCODE_SOURCE_SLOW_AFTER",
+        10,
+        _positive,
+        "wrong passcodes from one address (any numbers) after which it must wait before each "
+        "further try: 1 s, doubling per failure, at most 15 min (429 with `Retry-After`)",
+    ),
+    Setting(
+        "PASSCODE_SOURCE_STOP_AFTER",
+        20,
+        _positive,
+        "wrong passcodes from one address that stop its logins for a day; an address's count "
+        "is forgotten a day after its last failure",
     ),
     Setting(
         "PASSCODE_TEXTS_PER_HOUR",
@@ -71,6 +85,14 @@ SETTINGS: tuple[Setting, ...] = (
         _positive,
         "global budget of passcode texts per hour, all numbers together (stops SMS pumping); "
         "past it the API still answers 202 but sends nothing and logs a warning",
+    ),
+    Setting(
+        "PASSCODE_ANSWER_FLOOR_MS",
+        100,
+        _non_negative,
+        "an accepted passcode request is answered no sooner than this many ms after it "
+        "arrived, so that the text queued only for a registered number does not show in "
+        "the timing (0: off)",
     ),
     Setting("ACCESS_TOKEN_MINUTES", 15, _positive, "lifetime of an access token"),
     Setting(
@@ -103,10 +125,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RATELIMIT_STORAGE_URI",
-        "memory://",
+        "database://",
         str,
-        "where rate-limit counters live: `memory://` counts per process; with several API "
-        "processes or machines use Redis (`redis://host:6379/0`, needs the `redis` package)",
+        "where rate-limit counters live: `database://` in the app's PostgreSQL, shared by "
+        "every process and machine; `redis://host:6379/0` in Redis; `memory://` per process",
     ),
     Setting(
         "PASSCODE_RATE_LIMIT",

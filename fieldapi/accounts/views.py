@@ -28,7 +28,7 @@ from fieldapi.accounts.schemas import (
 )
 from fieldapi.accounts.sessions import Device, TokenLifetimes
 from fieldapi.db import session, utcnow
-from fieldapi.extensions import rate_limited
+from fieldapi.extensions import client_address, rate_limited
 from fieldapi.idempotency import idempotent
 
 auth_blp = Blueprint(
@@ -109,6 +109,7 @@ def log_in(args: dict[str, Any]) -> dict[str, Any]:
         session(),
         phone=args["phone"],
         passcode=args["passcode"],
+        source=client_address(),
         device=Device(**args.get("device", {})),
         secret_key=config["SECRET_KEY"],
         now=utcnow(),

@@ -14,6 +14,7 @@ from fieldapi.db import session, utcnow
 from fieldapi.errors import Unprocessable
 from fieldapi.idempotency import idempotent
 from fieldapi.jobs import commands, queries
+from fieldapi.jobs.calendar_window import calendar_window
 from fieldapi.jobs.schemas import (
     AppointmentUpdateSchema,
     CalendarAppointmentSchema,
@@ -41,11 +42,17 @@ REFUSED = "Refused in this status; `errors.allowed_actions` lists what is allowe
 @blp.arguments(CalendarQuerySchema, location="query")
 @blp.response(200, CalendarPageSchema)
 def calendar(query: dict[str, Any]) -> dict[str, Any]:
-    """The calendar: appointments overlapping [from, to); technicians see their own."""
-    start, end = query.pop("from_"), query.pop("to")
-    return page_answer(
-        queries.calendar(session(), current_principal(), start=start, end=end, **query)
+    """The calendar: appointments overlapping [from, to); technicians see their own.
+    Without `from` and `to`: today in the organization's timezone."""
+    db, principal = session(), current_principal()
+    start, end = calendar_window(
+        db,
+        principal.organization_id,
+        start=query.pop("from_", None),
+        end=query.pop("to", None),
+        now=utcnow(),
     )
+    return page_answer(queries.calendar(db, principal, start=start, end=end, **query))
 
 
 @blp.route("/<uuid:appointment_id>", methods=["GET"])

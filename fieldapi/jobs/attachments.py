@@ -15,25 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import filetype
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import User
 from fieldapi.accounts.principal import Principal
-from fieldapi.errors import DomainError, NotFound, PayloadTooLarge, Unprocessable
+from fieldapi.errors import NotFound, PayloadTooLarge, Unprocessable
 from fieldapi.jobs.activity import Acting, record_event
 from fieldapi.jobs.models import Job, JobNote, JobPhoto
+from fieldapi.jobs.photo_content import clean_photo
 from fieldapi.jobs.visibility import visible_jobs
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.storage import FileStore
 
-PHOTO_TYPES = {"image/jpeg", "image/png", "image/heic"}
 MAX_NOTE_CHARS = 10_000
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
 
 
 @dataclass(frozen=True)
@@ -143,15 +138,6 @@ def list_notes(
     )
 
 
-def photo_type(data: bytes) -> str:
-    """The photo's type from its bytes (not its name): JPEG, PNG or HEIC, else 415."""
-    kind = filetype.guess(data[:8192])
-    if kind is None or kind.mime not in PHOTO_TYPES:
-        found = "an unknown type" if kind is None else kind.mime
-        raise UnsupportedMediaType(f"Photos must be JPEG, PNG or HEIC; this file is {found}.")
-    return str(kind.mime)
-
-
 def add_photo(
     db: Session,
     principal: Principal,
@@ -163,22 +149,23 @@ def add_photo(
     store: FileStore,
     max_bytes: int,
 ) -> JobPhoto:
-    """Store the bytes, then the row; a failed commit takes the file away again."""
+    """Store the photo (decoded, re-encoded without metadata: `photo_content`), then the
+    row; a failed commit takes the file away again."""
     job = _job(db, principal, job_id)
     if len(data) > max_bytes:
         raise PayloadTooLarge(f"A photo may be at most {max_bytes // (1024 * 1024)} MB.")
     if not data:
         raise Unprocessable("The file is empty.", errors={"file": ["Empty file."]})
-    content_type = photo_type(data)
+    photo_file = clean_photo(data)
     photo = JobPhoto(
         id=uuid.uuid4(),
         organization_id=job.organization_id,
         job_id=job.id,
         author_id=principal.user_id,
         visibility=_check_visibility(visibility),
-        content_type=content_type,
-        size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        content_type=photo_file.content_type,
+        size_bytes=len(photo_file.data),
+        sha256=hashlib.sha256(photo_file.data).hexdigest(),
         created_at=now,
     )
     photo.storage_key = f"{job.organization_id}/{photo.id}"
@@ -191,7 +178,7 @@ def add_photo(
         acting=Acting.user(principal),
         details={"photo_id": str(photo.id), "visibility": visibility},
     )
-    store.save(photo.storage_key, data)
+    store.save(photo.storage_key, photo_file.data)
     try:
         db.commit()
     except BaseException:

@@ -12,6 +12,7 @@ from fieldapi import lifecycle as lc
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.idempotency import idempotent
+from fieldapi.input_guard import MULTIPART_TYPE, takes_body
 from fieldapi.jobs import activity, attachments, commands, queries
 from fieldapi.jobs.schemas import (
     ActivityPageSchema,
@@ -205,6 +206,7 @@ def list_notes(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:job_id>/photos", methods=["POST"])
+@takes_body(MULTIPART_TYPE)
 @idempotent
 @blp.doc(security=BEARER_SECURITY, requestBody=_PHOTO_BODY)
 @blp.arguments(PhotoFormSchema, location="form")

@@ -204,8 +204,13 @@ class JobQuerySchema(PageQuerySchema):
 
 
 class CalendarQuerySchema(PageQuerySchema):
-    from_ = Rfc3339(required=True, data_key="from", metadata=RFC3339)
-    to = Rfc3339(required=True, metadata={"description": "RFC 3339; at most 62 days after from"})
+    from_ = Rfc3339(
+        data_key="from",
+        metadata={"description": "RFC 3339; unset: today's midnight, organization's timezone"},
+    )
+    to = Rfc3339(
+        metadata={"description": "RFC 3339, at most 62 days after from; unset: from + 1 day"}
+    )
     technician_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(APPOINTMENT_STATUSES))
 

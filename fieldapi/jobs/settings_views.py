@@ -13,6 +13,7 @@ from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_req
 from fieldapi.db import session
 from fieldapi.errors import NotFound
 from fieldapi.jobs import attachments, reasons
+from fieldapi.jobs.photo_content import PHOTO_TYPES
 from fieldapi.jobs.schemas import CompleteReasonSchema
 from fieldapi.storage import StoredFileMissing, photo_store
 
@@ -24,10 +25,7 @@ reasons_blp = Blueprint(
     description="The organization's complete reasons",
 )
 _PHOTO_CONTENT = {
-    "content": {
-        t: {"schema": {"type": "string", "format": "binary"}}
-        for t in sorted(attachments.PHOTO_TYPES)
-    }
+    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in sorted(PHOTO_TYPES)}
 }
 
 
@@ -49,6 +47,11 @@ def get_photo(photo_id: uuid.UUID) -> Response:
         conditional=True,
     )
     response.cache_control.private = True
+    # Only ever an image: never sniffed as anything else, never rendered as a page.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    extension = {"image/jpeg": "jpg", "image/png": "png"}.get(photo.content_type, "heic")
+    response.headers["Content-Disposition"] = f'inline; filename="{photo.id}.{extension}"'
     return response
 
 

@@ -69,7 +69,9 @@ def _number(value: Any, field: str, low: float, high: float) -> float:
     if value.__class__ is float or value.__class__ is int:
         if low <= value <= high:
             return float(value)
-        if math.isfinite(value):
+        # An int is finite whatever its size, and math.isfinite of one past float's range
+        # (309+ digits) raises OverflowError instead of answering.
+        if value.__class__ is int or math.isfinite(value):
             raise InvalidPing(f"{field} must be between {low:g} and {high:g}")
     raise InvalidPing(f"{field} must be a finite number")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -127,10 +128,17 @@ class TeamMapSchema(Schema):
     features = fields.List(fields.Nested(MemberFeatureSchema))
 
 
+TRACK_DEFAULT_WINDOW = timedelta(hours=8)  # a working day, when `since` is not given
+
+
 class TrackQuerySchema(Schema):
-    since = fields.AwareDateTime(required=True, metadata={"description": "RFC 3339, offset"})
+    since = fields.AwareDateTime(
+        metadata={"description": "RFC 3339 with an offset; unset: 8 hours before `until`"}
+    )
     until = fields.AwareDateTime(
-        required=True, metadata={"description": "RFC 3339 with an offset; at most 7 days"}
+        metadata={
+            "description": "RFC 3339 with an offset, at most 7 days after `since`; unset: now"
+        }
     )
     tolerance_m = fields.Float(
         validate=validate.Range(0, 10_000),

@@ -20,9 +20,11 @@ from fieldapi.accounts.sessions import caller_params
 from fieldapi.db import database, session, utcnow
 from fieldapi.errors import DomainError
 from fieldapi.idempotency import idempotent_view_authenticates, key_sent
+from fieldapi.input_guard import JSON_TYPE, takes_body
 from fieldapi.locations import service
 from fieldapi.locations.body import read_ping_batch
 from fieldapi.locations.schemas import (
+    TRACK_DEFAULT_WINDOW,
     DutySchema,
     IngestResultSchema,
     PingBatchSchema,
@@ -45,6 +47,7 @@ def _limits() -> service.Limits:
 
 
 @blp.route("/locations", methods=["POST"])
+@takes_body(JSON_TYPE, parsed_by_view=True)
 @idempotent_view_authenticates
 @blp.doc(security=BEARER_SECURITY, requestBody=_PING_BATCH_BODY)
 @blp.response(200, IngestResultSchema)
@@ -129,9 +132,15 @@ def team_locations(query: dict[str, Any]) -> Response:
 @blp.arguments(TrackQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, TrackSchema)
 def user_track(
-    user_id: uuid.UUID, since: datetime, until: datetime, tolerance_m: float | None = None
+    user_id: uuid.UUID,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tolerance_m: float | None = None,
 ) -> dict[str, Any]:
-    """A user's track: the LineString of their good fixes in a window of up to 7 days."""
+    """A user's track: the LineString of their good fixes in a window of up to 7 days
+    (by default the 8 hours until now)."""
+    until = until or utcnow()
+    since = since or until - TRACK_DEFAULT_WINDOW
     return service.user_track(
         session(),
         current_principal(),

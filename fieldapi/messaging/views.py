@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session, utcnow
+from fieldapi.input_guard import takes_body
 from fieldapi.messaging import inbox, service, webhooks
 from fieldapi.messaging.schemas import (
     CallbackAnswerSchema,
@@ -91,6 +92,7 @@ def list_inbound(query: dict[str, Any]) -> Page[dict[str, Any]]:
 
 
 @webhooks_blp.route("/status", methods=["POST"])
+@takes_body(FORM_TYPE, parsed_by_view=True)
 @webhooks_blp.doc(requestBody=_form_body(StatusCallbackFormSchema))
 @webhooks_blp.response(200, CallbackAnswerSchema)
 @webhooks_blp.alt_response(403, description="Missing or wrong X-Twilio-Signature")
@@ -106,6 +108,7 @@ def twilio_status() -> dict[str, str]:
 
 
 @webhooks_blp.route("/inbound", methods=["POST"])
+@takes_body(FORM_TYPE, parsed_by_view=True)
 @webhooks_blp.doc(requestBody=_form_body(InboundFormSchema))
 @webhooks_blp.response(200, description=_TWIML)
 @webhooks_blp.doc(responses={"200": {"description": _TWIML, "content": {"text/xml": _XML}}})

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 from flask import Request
 from werkzeug.datastructures import MultiDict
 
-from fieldapi.errors import BadRequest, DomainError, Forbidden, PayloadTooLarge
+from fieldapi.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from fieldapi.messaging.signing import SIGNATURE_HEADER, is_valid_twilio_request
 
 log = logging.getLogger(__name__)
@@ -20,10 +20,6 @@ log = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 64 * 1024
 MAX_WEBHOOK_FIELDS = 200
 FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
 
 
 def public_url(request: Request, public_base_url: str) -> str:

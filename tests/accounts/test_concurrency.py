@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -111,7 +113,18 @@ def wait_until_a_request_waits_for_a_lock(engine: Engine, request: threading.Thr
         while conn.execute(waiting).scalar_one() == 0:
             if not request.is_alive():
                 return  # it never waited: the assertions on its answer say how it ended
-            assert time.monotonic() < deadline, "the request never waited for the team lock"
+            if time.monotonic() > deadline:
+                activity = conn.execute(
+                    text(
+                        "SELECT state, wait_event_type, wait_event, left(query, 80) "
+                        "FROM pg_stat_activity WHERE datname = current_database()"
+                    )
+                ).all()
+                frame = sys._current_frames().get(request.ident or 0)
+                stack = "".join(traceback.format_stack(frame)) if frame else "no frame"
+                raise AssertionError(
+                    f"the request never waited for the team lock: {activity}\n{stack}"
+                )
             time.sleep(0.01)
 
 

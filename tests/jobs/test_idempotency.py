@@ -19,6 +19,7 @@ from fieldapi.idempotency import IdempotencyKey, prune_expired_keys
 from fieldapi.jobs.models import Customer, Job, JobPhoto
 from tests.conftest import ApiClient
 from tests.jobs.conftest import table_counts, texts_of
+from tests.photos import JPEG
 
 KEY = {"Idempotency-Key": "3f1c9a52-retry-me"}
 
@@ -145,7 +146,7 @@ def test_a_retried_upload_stores_one_photo(
     make_job: Callable[..., Job], dispatcher_client: ApiClient, db: Session
 ) -> None:
     job = make_job()
-    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 100
+    jpeg = JPEG
     answers = []
     for _ in range(2):
         form = {"file": FileStorage(io.BytesIO(jpeg), filename="a.jpg"), "visibility": "public"}

@@ -22,10 +22,8 @@ from fieldapi.jobs.commands import create_offer
 from fieldapi.jobs.models import Customer, Job, JobNote, JobPhoto
 from tests.conftest import ApiClient
 from tests.jobs.conftest import activity_of, principal_of, table_counts
+from tests.photos import HEIC, JPEG, PNG
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
-HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
 GIF = b"GIF89a" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"\x00" * 64
 

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from fieldapi.input_guard import has_nul
 from fieldapi.jobs.models import Job, JobNote
 from tests.conftest import ApiClient
 from tests.test_app import assert_error_shape
@@ -46,10 +45,18 @@ def test_the_text_backslash_u0000_is_only_text(
     assert notes_of(db, job) == ["literally \\u0000"]
 
 
-def test_a_nul_in_a_key_or_deep_in_a_list_counts_too() -> None:
-    assert has_nul({"a\x00": 1})
-    assert has_nul({"a": [1, {"b": ["ok", "n\x00"]}]})
-    assert not has_nul({"a": [1, {"b": ["ok", None, 2.5, True]}]})
+@pytest.mark.parametrize(
+    "extra", [{"a\u0000": 1}, {"a": [1, {"b": ["ok", "n\u0000"]}]}], ids=["key", "deep"]
+)
+def test_a_nul_in_a_key_or_deep_in_a_list_counts_too(
+    dispatcher_client: ApiClient, make_job: Callable[..., Job], db: Session, extra: object
+) -> None:
+    job = make_job()
+    body = {"body": "fine", "visibility": "public", "extra": extra}
+    response = dispatcher_client.post(f"/v1/jobs/{job.id}/notes", json=body)
+    assert response.status_code == 422
+    assert "NUL" in response.json["message"]
+    assert notes_of(db, job) == []
 
 
 @pytest.mark.parametrize("body", [b'{"title": "x\\u0000"}', b'{"title": "\\u0000"}'])

@@ -21,7 +21,8 @@ from fieldapi.jobs.photo_sweep import sweep_orphan_photos
 from fieldapi.periodic import periodic_work
 from fieldapi.storage import DirectoryStore
 from tests.conftest import ApiClient
-from tests.jobs.test_notes_photos import JPEG, PNG, upload
+from tests.jobs.test_notes_photos import upload
+from tests.photos import JPEG, PNG
 
 GRACE = timedelta(hours=1)
 

@@ -122,7 +122,9 @@ def test_a_bad_body_without_a_valid_token_is_a_401(
     client: ApiClient, token: str | None, db: Session
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = client.post("/v1/locations", data=b"{nope", headers=headers)
+    response = client.post(
+        "/v1/locations", data=b"{nope", headers=headers, content_type="application/json"
+    )
     assert response.status_code == 401
     assert_error_shape(response.json, 401)
 

@@ -12,7 +12,8 @@ module's imports with `ast` and fails on a crossing that is not listed there):
               the public modules named below, never through its raw SQL.
     lifecycle PURE: the job/appointment state machine; imports nothing of fieldapi.
     ground    db, errors, settings, pagination, phones, paths, storage, input_guard,
-              idempotency, extensions: used by everyone, import no capability.
+              idempotency, extensions, metrics: used by everyone, import no capability
+              (metrics counts the outbox in SQL at scrape time).
 
 Between capabilities (importer -> what it may use):
 

@@ -73,6 +73,9 @@ def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> F
 
 def register_blueprints(app: Flask, api: Api) -> None:
     from fieldapi import health
+    from fieldapi.metrics import init_metrics
+
+    init_metrics(app)  # first: its timer starts before the other hooks run
     from fieldapi.accounts.views import blueprints as accounts
     from fieldapi.documents.views import blueprints as documents
     from fieldapi.documents.views import pages as document_pages

@@ -68,10 +68,22 @@ def all_settings() -> tuple[Setting, ...]:
     from fieldapi.jobs.settings import SETTINGS as jobs
     from fieldapi.locations.settings import SETTINGS as locations
     from fieldapi.messaging.settings import SETTINGS as messaging
+    from fieldapi.metrics import SETTINGS as metrics
     from fieldapi.public.settings import SETTINGS as public
     from fieldapi.web.settings import SETTINGS as web
 
-    return CORE_SETTINGS + accounts + messaging + locations + jobs + eta + web + enterprise + public
+    return (
+        CORE_SETTINGS
+        + accounts
+        + messaging
+        + locations
+        + jobs
+        + eta
+        + web
+        + enterprise
+        + public
+        + metrics
+    )
 
 
 def _development_secret_key(var_dir_setting: str | None) -> str:

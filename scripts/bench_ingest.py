@@ -9,7 +9,10 @@ Starts its own throwaway PostGIS cluster (Unix socket only) and gunicorn servers
   (d) a bare Flask app parsing the same JSON under the same gunicorn settings,
   (e) GET /v1/team/locations over the stored history, against its own SQL run directly,
 
-and prints the ratios (b)/(a) >= 0.30, (c)/(d) >= 0.30, (e)/raw <= 2.
+and prints the ratios (b)/(a) >= 0.30, (c)/(d) >= 0.30, (e)/raw <= 2, and for (a), (b) and
+(c) the CPU seconds per 1,000 pings of the API processes and of PostgreSQL (from /proc:
+each process tree's own and reaped children's user + system time), which move less with
+the machine's speed than the rates do.
 
 Tokens are issued with accounts' `open_session` directly (as the tests' login_as does):
 an SMS passcode round trip per technician would only slow the set-up down.
@@ -293,6 +296,58 @@ def run_clients(
 # ---- servers ---------------------------------------------------------------------------
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of `pid`, its live children and the children it reaped."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    parents: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry)] = fields
+        parents.setdefault(int(fields[1]), []).append(int(entry))
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        fields = stats.get(current)
+        if fields is None:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        todo.extend(parents.get(current, []))
+    return total / tick
+
+
+class CpuMeter:
+    """CPU seconds the API server and PostgreSQL spent between `start` and `stop`."""
+
+    def __init__(self, postmaster: int) -> None:
+        self.postmaster = postmaster
+        self.api: int | None = None
+        self._before = (0.0, 0.0)
+
+    def start(self) -> None:
+        self._before = self._now()
+
+    def stop(self) -> tuple[float, float]:
+        api, pg = self._now()
+        return api - self._before[0], pg - self._before[1]
+
+    def _now(self) -> tuple[float, float]:
+        api = tree_cpu_seconds(self.api) if self.api else 0.0
+        return api, tree_cpu_seconds(self.postmaster)
+
+
+def fmt_cpu(seconds: tuple[float, float], pings: int) -> str:
+    api, pg = (1000 * s / max(1, pings) for s in seconds)
+    return f"    CPU s per 1,000 pings: API {api:.3f}, PostgreSQL {pg:.3f}"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -301,7 +356,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[None]:
+def server(
+    command: list[str], port: int, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -315,7 +372,7 @@ def server(command: list[str], port: int, env: dict[str, str], log: Path) -> Ite
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -420,8 +477,11 @@ def bench(plan: Plan, durable: bool) -> int:
             )
         print(f"  generated in {time.monotonic() - t_start:.0f} s", flush=True)
 
+        postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+        cpu = CpuMeter(postmaster)
         # (a) COPY: the same pings, same order, same table, one transaction.
         with psycopg.connect(dsn) as conn:
+            cpu.start()
             started = time.monotonic()
             with (
                 conn.cursor() as cur,
@@ -435,12 +495,14 @@ def bench(plan: Plan, durable: bool) -> int:
                     copy.write(copy_data[offset : offset + (1 << 20)])
             conn.commit()
             copy_rate = total / (time.monotonic() - started)
+            copy_cpu = cpu.stop()
             conn.execute("TRUNCATE location_pings, latest_locations")
             conn.commit()
         del copy_data
         print(
             f"(a) COPY into location_pings            {fmt_rate(copy_rate, 'pings/s')}", flush=True
         )
+        print(fmt_cpu(copy_cpu, total), flush=True)
 
         secret_key = secrets.token_urlsafe(32)
         env = dict(
@@ -456,7 +518,10 @@ def bench(plan: Plan, durable: bool) -> int:
         env.pop("ACCESS_LOG", None)
         api_port, bare_port = free_port(), free_port()
         api = [sys.executable, "-m", "fieldapi.cli", "serve", "--host", "127.0.0.1"]
-        with server([*api, "--port", str(api_port)], api_port, env, workdir / "api.log"):
+        with server(
+            [*api, "--port", str(api_port)], api_port, env, workdir / "api.log"
+        ) as api_server:
+            cpu.api = api_server.pid
             tokens = issue_tokens(url, secret_key, [fleet.dispatcher_id, *fleet.technician_ids])
 
             # (b) the API, batches of 500 from several clients.
@@ -465,7 +530,9 @@ def bench(plan: Plan, durable: bool) -> int:
                 for (user_id, _chunk), body in zip(batches, bodies, strict=True)
             ]
             del bodies
+            cpu.start()
             seconds, stored, failed = run_clients(api_port, requests, plan.clients)
+            batch_cpu = cpu.stop()
             del requests
             batch_rate = total / seconds
             print(
@@ -473,6 +540,7 @@ def bench(plan: Plan, durable: bool) -> int:
                 f"{fmt_rate(batch_rate, 'pings/s')}   {verdict('b/a', batch_rate / copy_rate)}",
                 flush=True,
             )
+            print(fmt_cpu(batch_cpu, total), flush=True)
             if stored != total or failed:
                 print(f"    !! stored {stored:,} of {total:,}, {failed} failed requests")
 
@@ -491,11 +559,14 @@ def bench(plan: Plan, durable: bool) -> int:
             ]
             bare = [sys.executable, str(ROOT / "scripts" / "bench_ingest_bare.py")]
             single_rates, bare_rates = [], []
+            single_cpu: list[tuple[float, float]] = []
             with server([*bare, "--port", str(bare_port)], bare_port, env, workdir / "bare.log"):
                 size = plan.single_requests
                 for round_ in range(ROUNDS):
                     batch = single_requests[round_ * size : (round_ + 1) * size]  # newer pings
+                    cpu.start()
                     seconds, stored, failed = run_clients(api_port, batch, plan.clients)
+                    single_cpu.append(cpu.stop())
                     single_rates.append(len(batch) / seconds)
                     if stored != len(batch) or failed:
                         print(f"    !! stored {stored:,} of {len(batch):,}, {failed} failed")
@@ -509,6 +580,13 @@ def bench(plan: Plan, durable: bool) -> int:
                 f"{c:,.0f}/{d:,.0f}" for c, d in zip(single_rates, bare_rates, strict=True)
             )
             print(f"(c) API, one ping per request           {fmt_rate(single_rate, 'req/s')}")
+            print(
+                fmt_cpu(
+                    (sum(c[0] for c in single_cpu), sum(c[1] for c in single_cpu)),
+                    plan.single_requests * ROUNDS,
+                ),
+                flush=True,
+            )
             print(
                 f"(d) bare Flask, same JSON, same gunicorn {fmt_rate(bare_rate, 'req/s')}   "
                 f"{verdict('c/d', single_rate / bare_rate)}"

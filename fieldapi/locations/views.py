@@ -34,6 +34,7 @@ from fieldapi.locations.schemas import (
     TrackQuerySchema,
     TrackSchema,
 )
+from fieldapi.metrics import count_pings
 
 # Paths are given whole ("/locations", "/team/locations", ...): accounts owns /team and /me.
 blp = Blueprint("locations", __name__, description="Location pings, the team map and tracks")
@@ -79,6 +80,7 @@ def post_locations() -> Response:
             now=now,
             settings=DriveSettings.from_config(current_app.config),
         )
+    count_pings(result.stored, result.duplicates, len(result.rejected))
     # IngestResultSchema's shape written directly: the hottest endpoint skips a dump
     # of plain ints and strings.
     return Response(service.ingest_result_json(result), mimetype="application/json")

@@ -11,6 +11,7 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import requests
@@ -21,6 +22,7 @@ from twilio.rest import Client
 
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 PERMANENT_OPT_OUT_CODE = 21610
+LOOKUP_LIMIT = 50  # texts to one number in a day worth scanning for one that went out
 
 sms_logger = logging.getLogger("fieldapi.sms")
 
@@ -71,6 +73,11 @@ class PermanentSendError(TransportError):
 
 class Transport(Protocol):
     def send(self, *, to: str, body: str, status_callback: str | None) -> SendResult: ...
+
+    def sent_since(self, *, to: str, body: str, since: datetime) -> list[SendResult]:
+        """The texts `body` to `to` this account sent at or after `since`, newest first
+        (raises TransportError when it cannot tell)."""
+        ...
 
 
 def rewrite_base_url(url: str, base_url: str | None) -> str:
@@ -202,6 +209,25 @@ class TwilioTransport:
             raise TransientSendError("Twilio answered without a message SID")
         return SendResult(sid=message.sid, status=str(message.status or "queued"))
 
+    def sent_since(self, *, to: str, body: str, since: datetime) -> list[SendResult]:
+        """Twilio's Messages list filtered by `To` and `DateSent` (a GMT day, so the time is
+        matched here, with the body)."""
+        try:
+            listed = self.client.messages.list(
+                to=to, date_sent_after=since.astimezone(UTC).date(), limit=LOOKUP_LIMIT
+            )
+        except (TwilioRestException, TwilioServiceException) as error:
+            raise error_from_twilio(error, self._http.last_retry_after_s) from error
+        except (requests.RequestException, OSError, TwilioException) as error:
+            raise TransientSendError(f"cannot look the text up at Twilio: {error}") from error
+        return [
+            SendResult(sid=message.sid, status=str(message.status or "queued"))
+            for message in listed  # newest first
+            if message.sid
+            and message.body == body
+            and (message.date_created or message.date_sent or since) >= since
+        ]
+
     def close(self) -> None:
         self._http.close()
 
@@ -218,6 +244,9 @@ class ConsoleTransport:
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
         sms_logger.info("SMS to %s: %s", to, body)
         return SendResult(sid="CONSOLE" + uuid.uuid4().hex, status="sent")
+
+    def sent_since(self, *, to: str, body: str, since: datetime) -> list[SendResult]:
+        return []  # nothing left this machine: sending again only logs it again
 
     def close(self) -> None:
         pass

@@ -2,7 +2,10 @@
 
 It answers `POST /2010-04-01/Accounts/<AccountSid>/Messages.json` the way Twilio does (basic
 auth, form body, Twilio-shaped JSON), records what it accepts, fails on demand and sends
-signed status callbacks. Point the real client at it with `TWILIO_API_BASE_URL`.
+signed status callbacks. `GET` on the same path lists the accepted messages newest first,
+filtered as Twilio filters them: `To`, `From`, and `DateSent` / `DateSent>` / `DateSent<`
+(GMT dates: `DateSent>` is "on or after that day"); the fake sends at once, so a message's
+`date_sent` is when it was accepted. Point the real client at it with `TWILIO_API_BASE_URL`.
 
 Python:   with FakeTwilio() as fake: fake.base_url; fake.fail_next(status=500, times=2)
 Command:  python -m fieldapi.messaging.twilio_fake --port 8765 --account-sid AC... --auth-token T
@@ -12,6 +15,9 @@ Control API (JSON, for other processes; no auth, bind it to 127.0.0.1):
   POST /_control/fail_next     {"status": 500, "code": null, "times": 1, "retry_after": null,
                                 "delay_s": 0, "message": null}   (status or code)
   POST /_control/delay_next    {"seconds": 2.0, "times": 1}
+  POST /_control/slow_answer_next {"seconds": 5.0, "times": 1}  (accepted, answered late)
+  POST /_control/fail_rate     {"rate": 0.3, "status": 500}  (each send, at random; 0: off)
+  GET  /_control/answers_held  {"count": <accepted sends still waiting for their answer>}
   POST /_control/fail_for      {"to": "+15555550100", "code": 21211, "status": null}
   POST /_control/status_callback {"message_sid": "SM...", "status": "delivered",
                                   "error_code": null}  -> {"http_status": <receiver's>}
@@ -28,6 +34,7 @@ import dataclasses
 import json
 import logging
 import os
+import random
 import re
 import signal
 import sys
@@ -37,11 +44,11 @@ import urllib.request
 import uuid
 from collections import deque
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fieldapi.messaging.signing import SIGNATURE_HEADER, twilio_signature
 
@@ -111,7 +118,7 @@ class FakeMessage:
             "api_version": API_VERSION,
             "body": self.body,
             "date_created": date,
-            "date_sent": None,
+            "date_sent": date,
             "date_updated": date,
             "direction": "outbound-api",
             "error_code": None,
@@ -149,6 +156,7 @@ class _Behaviour:
     message: str | None = None
     retry_after: int | None = None
     delay_s: float = 0.0
+    answer_delay_s: float = 0.0  # after accepting: Twilio has the text, the client waits
 
 
 def _error_body(status: int, code: int | None, message: str | None) -> dict[str, Any]:
@@ -160,6 +168,13 @@ def _error_body(status: int, code: int | None, message: str | None) -> dict[str,
         "more_info": f"https://www.twilio.com/docs/errors/{code}" if code else None,
         "status": status,
     }
+
+
+def _gmt_day(value: str | None) -> date | None:
+    """The day of a DateSent filter: `YYYY-MM-DD` or a full ISO time (the client sends one)."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")[:25]).date()
 
 
 def _status_for(status: int | None, code: int | None) -> int:
@@ -192,6 +207,10 @@ class FakeTwilio:
         self._messages: list[FakeMessage] = []
         self._behaviours: deque[_Behaviour] = deque()
         self._recipient_rules: dict[str, _Behaviour] = {}
+        self._fail_rate = 0.0
+        self._fail_rate_status = 500
+        self._random = random.Random()
+        self._answers_held = 0
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -279,6 +298,27 @@ class FakeTwilio:
         with self._lock:
             self._behaviours.extend([_Behaviour(delay_s=seconds)] * times)
 
+    def slow_answer_next(self, seconds: float, *, times: int = 1) -> None:
+        """The next `times` sends are accepted at once but answered `seconds` later: a
+        client that dies meanwhile never learns its text went out."""
+        with self._lock:
+            self._behaviours.extend([_Behaviour(answer_delay_s=seconds)] * times)
+
+    def set_fail_rate(self, rate: float, *, status: int = 500, seed: int | None = None) -> None:
+        """Each send (not otherwise programmed) fails with `status` with probability `rate`."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate is between 0 and 1")
+        with self._lock:
+            self._fail_rate, self._fail_rate_status = rate, status
+            if seed is not None:
+                self._random.seed(seed)
+
+    @property
+    def answers_held(self) -> int:
+        """Sends accepted whose answer is still being held back (`slow_answer_next`)."""
+        with self._lock:
+            return self._answers_held
+
     def fail_for(self, to: str, *, code: int, status: int | None = None) -> None:
         """Every send to `to` fails with `code` until `clear_failures()`."""
         behaviour = _Behaviour(_status_for(status, code), code)
@@ -289,12 +329,14 @@ class FakeTwilio:
         with self._lock:
             self._behaviours.clear()
             self._recipient_rules.clear()
+            self._fail_rate = 0.0
 
     def reset(self) -> None:
         """Forget failures, rules and recorded messages."""
         with self._lock:
             self._behaviours.clear()
             self._recipient_rules.clear()
+            self._fail_rate = 0.0
             self._messages.clear()
 
     # -- what was sent ---------------------------------------------------------------------
@@ -405,7 +447,47 @@ class FakeTwilio:
 
     def _next_behaviour(self) -> _Behaviour | None:
         with self._lock:
-            return self._behaviours.popleft() if self._behaviours else None
+            if self._behaviours:
+                return self._behaviours.popleft()
+            if self._fail_rate and self._random.random() < self._fail_rate:
+                status = self._fail_rate_status
+                return _Behaviour(status, None, None, 1 if status == 429 else None)
+            return None
+
+    def _list_messages(self, account: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """Twilio's Messages list: newest first, filtered on To, From and the day sent."""
+        try:
+            on, after, before = (
+                _gmt_day(query.get(k)) for k in ("DateSent", "DateSent>", "DateSent<")
+            )
+            page_size = max(1, min(1000, int(query.get("PageSize") or 50)))
+        except ValueError:
+            return 400, _error_body(400, None, "Invalid DateSent or PageSize")
+
+        def wanted(message: FakeMessage) -> bool:
+            day = message.date_created.date()
+            return (
+                message.account_sid == account
+                and query.get("To", message.to) == message.to
+                and query.get("From", message.from_) == message.from_
+                and (on is None or day == on)
+                and (after is None or day >= after)
+                and (before is None or day <= before)
+            )
+
+        found = [m for m in reversed(self.messages) if wanted(m)][:page_size]
+        uri = f"/{API_VERSION}/Accounts/{account}/Messages.json"
+        return 200, {
+            "messages": [m.twilio_json() for m in found],
+            "end": max(0, len(found) - 1),
+            "first_page_uri": f"{uri}?PageSize={page_size}&Page=0",
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": page_size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": f"{uri}?PageSize={page_size}&Page=0",
+        }
 
     def _create_message(self, account: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         to, body = form.get("To", ""), form.get("Body", "")
@@ -441,6 +523,8 @@ class FakeTwilio:
     def _control(self, method: str, action: str, payload: dict[str, Any]) -> tuple[int, Any]:
         if method == "GET" and action == "messages":
             return 200, {"messages": [m.as_dict() for m in self.messages]}
+        if method == "GET" and action == "answers_held":
+            return 200, {"count": self.answers_held}
         if method != "POST":
             return 405, {"error": "use POST"}
         if action == "fail_next":
@@ -454,6 +538,10 @@ class FakeTwilio:
             )
         elif action == "delay_next":
             self.delay_next(float(payload["seconds"]), times=int(payload.get("times", 1)))
+        elif action == "slow_answer_next":
+            self.slow_answer_next(float(payload["seconds"]), times=int(payload.get("times", 1)))
+        elif action == "fail_rate":
+            self.set_fail_rate(float(payload["rate"]), status=int(payload.get("status", 500)))
         elif action == "fail_for":
             self.fail_for(payload["to"], code=int(payload["code"]), status=payload.get("status"))
         elif action == "clear_failures":
@@ -513,7 +601,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(status, answer)
             return
         match = _MESSAGES_PATH.match(path)
-        if match is None or method != "POST":
+        if match is None:
             self._json(404, _error_body(404, 20404, f"The requested resource {path} was not found"))
             return
         if self._credentials() != (fake.account_sid, fake.auth_token):
@@ -523,6 +611,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if match["account"] != fake.account_sid:
             self._json(404, _error_body(404, 20404, f"The requested resource {path} was not found"))
+            return
+        if method == "GET":
+            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            self._json(*fake._list_messages(match["account"], query))
             return
         behaviour = fake._next_behaviour()
         if behaviour is not None:
@@ -536,7 +628,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(behaviour.status, body, headers)
                 return
         form = {k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
-        self._json(*fake._create_message(match["account"], form))
+        answer = fake._create_message(match["account"], form)
+        if behaviour is not None and behaviour.answer_delay_s:
+            with fake._lock:
+                fake._answers_held += 1
+            try:
+                if fake._stopping.wait(behaviour.answer_delay_s):
+                    return
+            finally:
+                with fake._lock:
+                    fake._answers_held -= 1
+        self._json(*answer)
 
     def _credentials(self) -> tuple[str, str] | None:
         header = self.headers.get("Authorization", "")

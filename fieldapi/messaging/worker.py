@@ -6,8 +6,11 @@ call to the transport happens outside any transaction; its result is written onl
 lease is still ours. A worker that dies mid-send leaves the text `sending` with a lease
 that expires, and any worker takes it over then. Any number of workers may run.
 
-Delivery is at least once: a worker killed after Twilio accepted a text but before the
-SID was written cannot know it was sent, so the text goes again after the lease.
+A worker killed after Twilio accepted a text but before the SID was written leaves a text
+whose outcome is unknown. Whoever takes it over after the lease first asks Twilio (the
+Messages list for that number since the attempt began, matched on the body and the time)
+and adopts the SID it finds; only a text Twilio never got is sent again. When Twilio cannot
+be asked, the text stays `sending` and the next lease asks again.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ log = logging.getLogger(__name__)
 
 STATUS_CALLBACK_PATH = "/v1/webhooks/twilio/status"
 RECORD_TRIES = 3  # writing a send's result survives a short database hiccup
+LOOKUP_SLACK = timedelta(seconds=30)  # our clock against Twilio's, whose times are in seconds
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ class Claim:
     body: str
     attempt: int
     leased_by: str
+    # When the attempt before this one began, if its worker's lease ran out mid-send.
+    unknown_since: datetime | None = None
 
 
 class Worker:
@@ -189,12 +195,18 @@ class Worker:
                     self._fail(db, message, None, "No worker finished sending it.", now)
                     db.commit()
                     continue
+                unknown_since = message.updated_at if held else None
                 message.attempts += 1
                 move(db, message, MessageStatus.SENDING, now)
                 message.lease_until = now + timedelta(seconds=self.settings.lease_s)
                 message.leased_by = self.name
                 claim = Claim(
-                    message.id, message.to_phone, message.body, message.attempts, self.name
+                    message.id,
+                    message.to_phone,
+                    message.body,
+                    message.attempts,
+                    self.name,
+                    unknown_since,
                 )
                 db.commit()
                 return claim
@@ -203,6 +215,21 @@ class Worker:
 
     def send(self, claim: Claim) -> None:
         outcome: SendResult | TransportError
+        if claim.unknown_since is not None:
+            try:
+                earlier = self._earlier_send(claim, claim.unknown_since)
+            except TransportError as error:
+                log.warning(
+                    "text %s: cannot ask Twilio whether the last try went out (%s); "
+                    "asking again after the lease",
+                    claim.message_id,
+                    error,
+                )
+                return
+            if earlier is not None:
+                log.info("text %s: the last try went out (%s)", claim.message_id, earlier.sid)
+                self._record(claim, earlier)
+                return
         try:
             outcome = self.transport.send(
                 to=claim.to, body=claim.body, status_callback=self.settings.status_callback_url
@@ -213,6 +240,22 @@ class Worker:
             log.exception("text %s: unexpected error from the transport", claim.message_id)
             outcome = TransientSendError(f"{type(error).__name__}: {error}")
         self._record(claim, outcome)
+
+    def _earlier_send(self, claim: Claim, since: datetime) -> SendResult | None:
+        """The send Twilio accepted for the attempt whose worker died, if it did: a match no
+        other text of ours already owns."""
+        found = self.transport.sent_since(to=claim.to, body=claim.body, since=since - LOOKUP_SLACK)
+        if not found:
+            return None
+        with self.sessions() as db:
+            owned = set(
+                db.scalars(
+                    select(Message.twilio_sid).where(
+                        Message.twilio_sid.in_([result.sid for result in found])
+                    )
+                )
+            )
+        return next((result for result in found if result.sid not in owned), None)
 
     def _record(self, claim: Claim, outcome: SendResult | TransportError) -> None:
         """Write a send's outcome, if the lease is still ours."""

@@ -67,3 +67,23 @@ def test_the_copy_baseline_writes_the_same_points(bench: ModuleType, db: Session
         {"ewkb": bench.ewkb_point(-87.6298, 41.8781)},
     ).one()
     assert tuple(point) == ("POINT(-87.6298 41.8781)", 4326)
+
+
+def test_cpu_seconds_count_a_process_tree_and_its_reaped_children(bench: ModuleType) -> None:
+    import os
+    import time
+
+    before = bench.tree_cpu_seconds(os.getpid())
+    subprocess.run(  # a child that burns CPU, then is reaped
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass",
+        ],
+        check=True,
+        timeout=60,
+    )
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    assert bench.tree_cpu_seconds(os.getpid()) - before >= 0.4

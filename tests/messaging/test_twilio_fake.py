@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -319,3 +321,49 @@ def test_twilio_rest_exception_from_the_fake_carries_code(fake_twilio: FakeTwili
         client.http_client.session.close()  # type: ignore[attr-defined]
 
     assert (raised.value.status, raised.value.code) == (400, 21211)
+
+
+def test_the_messages_list_filters_by_to_and_day_sent_as_twilio_does(
+    fake_twilio: FakeTwilio,
+) -> None:
+    client = Client(fake_twilio.account_sid, fake_twilio.auth_token)
+    client.api.base_url = fake_twilio.base_url
+    for to, body in ((TO, "first"), ("+15555550101", "other"), (TO, "second")):
+        post(fake_twilio, {"To": to, "From": TEST_FROM_NUMBER, "Body": body})
+    today = datetime.now(UTC).date()
+
+    listed = client.messages.list(to=TO, date_sent_after=today, limit=20)
+    assert [m.body for m in listed] == ["second", "first"]  # newest first
+    assert all(m.date_sent is not None and m.date_sent.date() == today for m in listed)
+    assert client.messages.list(to=TO, date_sent_after=today + timedelta(days=1)) == []
+    assert client.messages.list(to=TO, date_sent_before=today - timedelta(days=1)) == []
+    assert len(client.messages.list(date_sent=today)) == 3
+
+
+def test_a_slow_answer_after_accepting_is_held_while_twilio_already_has_the_text(
+    fake_twilio: FakeTwilio,
+) -> None:
+    control(fake_twilio, "slow_answer_next", {"seconds": 30})
+
+    def send() -> None:
+        with contextlib.suppress(requests.RequestException):  # dropped when the fake stops
+            post(fake_twilio, {"To": TO, "From": TEST_FROM_NUMBER, "Body": "x"})
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    fake_twilio.wait_for_messages(1)
+    deadline = time.monotonic() + 5
+    while fake_twilio.answers_held != 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    held = requests.get(f"{fake_twilio.base_url}/_control/answers_held", timeout=5).json()
+    assert held == {"count": 1}
+
+
+def test_a_fail_rate_fails_about_that_share_of_sends(fake_twilio: FakeTwilio) -> None:
+    fake_twilio.set_fail_rate(0.3, seed=7)
+    form = {"To": TO, "From": TEST_FROM_NUMBER, "Body": "x"}
+    codes = [post(fake_twilio, form).status_code for _ in range(200)]
+    assert set(codes) == {201, 500}
+    assert 40 <= codes.count(500) <= 80
+    fake_twilio.clear_failures()
+    assert post(fake_twilio, form).status_code == 201

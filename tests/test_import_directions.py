@@ -58,8 +58,6 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("locations", "fieldapi.accounts.tokens"),
         ("locations", "fieldapi.eta.model"),
         ("locations", "fieldapi.eta.service"),
-        ("locations", "fieldapi.jobs.activity"),
-        ("locations", "fieldapi.jobs.models"),
         ("messaging", "fieldapi.accounts.auth"),
         ("messaging", "fieldapi.accounts.models"),
         ("messaging", "fieldapi.accounts.policy"),

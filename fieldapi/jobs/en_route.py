@@ -1,9 +1,12 @@
 """What new fixes of a technician en route do: the ETA follows the drive, the customer
-gets a running-late text when it slips, and fixes at the site record the arrival (and,
-with `auto_start_on_arrival`, start the appointment through the lifecycle).
+gets a running-late text when it slips, and an arrival is recorded once (and, with
+`auto_start_on_arrival`, starts the appointment through the lifecycle).
 
-The ingest calls `follow_the_drive` only for a technician with an `enroute` appointment
-(it learns that in the statements it runs anyway), so pings of everyone else pay nothing.
+Two signals reach the one arrival record: the technician's fixes dwelling at the site
+(`follow_the_drive`, after every accepted upload of a technician with an `enroute`
+appointment, from any app), and a geofence the phone itself reports entering
+(`arrive_at_site`, OwnTracks' `transition`). The ingest learns "en route" in the
+statements it runs anyway, so pings of everyone else pay nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization
@@ -22,7 +25,7 @@ from fieldapi.eta.service import estimate_arrival
 from fieldapi.jobs import commands
 from fieldapi.jobs.activity import record_event
 from fieldapi.jobs.arrival import ArrivalRule, arrival_time
-from fieldapi.jobs.models import Appointment, Job
+from fieldapi.jobs.models import ActivityEvent, Appointment, Job
 from fieldapi.jobs.texts import TextSettings, send_running_late
 from fieldapi.public.models import VisitTracking
 
@@ -85,7 +88,7 @@ def _follow_visit(
     technician_id = appointment.technician_id
     assert technician_id is not None  # only assigned visits are followed
     _follow_eta(db, job, appointment, tracking, technician_id, now=now, settings=settings)
-    if tracking.arrived_at is None:
+    if tracking.arrived_at is None and not _arrival_recorded(db, job, appointment.id):
         arrived_at = arrival_time(
             db,
             organization_id=organization_id,
@@ -95,7 +98,9 @@ def _follow_visit(
             rule=settings.arrival,
         )
         if arrived_at is not None:
-            _record_arrival(db, job, rows, appointment, tracking, arrived_at, now, settings)
+            _record_arrival(
+                db, job, rows, appointment, tracking, arrived_at, now, settings, "fixes"
+            )
             return  # committed
     db.commit()
 
@@ -150,24 +155,99 @@ def _follow_eta(
     send_running_late(db, job, appointment, arrive_by=eta.arrive_by, now=now, settings=texts)
 
 
+# En-route appointments of the technician whose site is within `radius` of a position.
+_VISITS_AT = text(
+    """
+    SELECT ap.id, ap.job_id FROM appointments ap
+    JOIN jobs j ON j.id = ap.job_id AND j.organization_id = ap.organization_id
+    JOIN customers c ON c.id = j.customer_id
+    WHERE ap.organization_id = :org AND ap.technician_id = :user AND ap.status = 'enroute'
+      AND ST_DWithin(c.site, CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography),
+                     :radius)
+    ORDER BY ap.starts_at
+    """
+)
+
+
+def arrive_at_site(
+    db: Session,
+    *,
+    organization_id: uuid.UUID,
+    technician_id: uuid.UUID,
+    lat: float,
+    lon: float,
+    accuracy_m: float | None,
+    at: datetime,
+    now: datetime,
+    settings: DriveSettings,
+    source: str,
+) -> list[uuid.UUID]:
+    """A phone reports being at a position (a geofence it watched itself): every visit the
+    technician is en route to whose site lies within the arrival radius (widened by the
+    fix's accuracy, at most twice the radius) records its arrival, once; the visits."""
+    radius = settings.arrival.radius_m
+    near = db.execute(
+        _VISITS_AT,
+        {
+            "org": organization_id,
+            "user": technician_id,
+            "lat": lat,
+            "lon": lon,
+            "radius": radius + min(accuracy_m or 0.0, radius),
+        },
+    ).all()
+    arrived: list[uuid.UUID] = []
+    for appointment_id, job_id in near:
+        job, rows = commands.lock_job_of_organization(db, organization_id, job_id)
+        appointment = next((row for row in rows if row.id == appointment_id), None)
+        tracking = db.get(VisitTracking, appointment_id, populate_existing=True)
+        if (
+            appointment is None
+            or appointment.status != "enroute"
+            or (tracking is not None and tracking.arrived_at is not None)
+            or _arrival_recorded(db, job, appointment_id)
+        ):
+            db.rollback()
+            continue
+        _record_arrival(db, job, rows, appointment, tracking, at, now, settings, source)
+        arrived.append(appointment_id)
+    return arrived
+
+
+def _arrival_recorded(db: Session, job: Job, appointment_id: uuid.UUID) -> bool:
+    return (
+        db.scalar(
+            select(ActivityEvent.id).where(
+                ActivityEvent.organization_id == job.organization_id,
+                ActivityEvent.appointment_id == appointment_id,
+                ActivityEvent.action == "arrived",
+            )
+        )
+        is not None
+    )
+
+
 def _record_arrival(
     db: Session,
     job: Job,
     rows: list[Appointment],
     appointment: Appointment,
-    tracking: VisitTracking,
+    tracking: VisitTracking | None,
     arrived_at: datetime,
     now: datetime,
     settings: DriveSettings,
+    source: str,
 ) -> None:
-    tracking.arrived_at = arrived_at
+    """The one record of an arrival (whatever showed it), under the job's lock; commits."""
+    if tracking is not None:
+        tracking.arrived_at = arrived_at
     record_event(
         db,
         job,
         action="arrived",
         at=now,
         appointment_id=appointment.id,
-        details={"arrived_at": arrived_at.isoformat(), "from": "fixes"},
+        details={"arrived_at": arrived_at.isoformat(), "source": source},
     )
     organization = db.get_one(Organization, job.organization_id)
     if organization.auto_start_on_arrival:

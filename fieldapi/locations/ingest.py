@@ -8,7 +8,7 @@ general path (`service.ingest_pings`), after the usual authentication.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.sessions import caller_params
+from fieldapi.jobs.en_route import DriveSettings, follow_the_drive
 from fieldapi.locations.service import IngestResult, Limits, ingest_pings
 from fieldapi.locations.single_ping import Connect, append_single_ping
 
@@ -48,4 +49,21 @@ def ingest_request(
         raw_pings=raw_pings,
         now=now,
         limits=limits,
+    )
+
+
+def follow_en_route(
+    db: Session, result: IngestResult, *, now: datetime, config: Mapping[str, Any]
+) -> None:
+    """After an accepted upload, from any app: a technician en route gets the drive's
+    follow-up (ETA, running late, arrival from the fixes)."""
+    if result.en_route_of is None:
+        return
+    organization_id, user_id = result.en_route_of
+    follow_the_drive(
+        db,
+        organization_id=organization_id,
+        technician_id=user_id,
+        now=now,
+        settings=DriveSettings.from_config(config),
     )

@@ -20,10 +20,9 @@ from fieldapi.db import database, session, utcnow
 from fieldapi.errors import DomainError
 from fieldapi.idempotency import idempotent_view_authenticates, key_sent
 from fieldapi.input_guard import JSON_TYPE, takes_body
-from fieldapi.jobs.en_route import DriveSettings, follow_the_drive
 from fieldapi.locations import service
 from fieldapi.locations.body import read_ping_batch
-from fieldapi.locations.ingest import ingest_request
+from fieldapi.locations.ingest import follow_en_route, ingest_request
 from fieldapi.locations.schemas import (
     TRACK_DEFAULT_WINDOW,
     DutySchema,
@@ -71,15 +70,7 @@ def post_locations() -> Response:
         now=now,
         limits=_limits(),
     )
-    if result.en_route_of is not None:
-        organization_id, user_id = result.en_route_of
-        follow_the_drive(
-            session(),
-            organization_id=organization_id,
-            technician_id=user_id,
-            now=now,
-            settings=DriveSettings.from_config(current_app.config),
-        )
+    follow_en_route(session(), result, now=now, config=current_app.config)
     count_pings(result.stored, result.duplicates, len(result.rejected))
     # IngestResultSchema's shape written directly: the hottest endpoint skips a dump
     # of plain ints and strings.

@@ -19,11 +19,13 @@ from typing import Any
 from flask import Request, Response, current_app, request
 from flask_smorest import Blueprint
 
-from fieldapi.db import session, utcnow
+from fieldapi.db import session, utcnow, writing_request
 from fieldapi.errors import BadRequest, PayloadTooLarge, Unauthorized
 from fieldapi.input_guard import JSON_TYPE, takes_body
+from fieldapi.jobs.en_route import DriveSettings, arrive_at_site
 from fieldapi.locations import arrival, devices, privacy, service
 from fieldapi.locations.body import parse_json
+from fieldapi.locations.ingest import follow_en_route
 from fieldapi.locations.protocols import osmand, overland, owntracks
 
 blp = Blueprint(
@@ -53,14 +55,17 @@ def _json(data: bytes) -> Any:
 
 
 def _ingest(owner: devices.DeviceOwner, raw_pings: list[Any]) -> service.IngestResult:
-    return service.ingest_pings(
+    now = utcnow()
+    result = service.ingest_pings(
         session(),
         organization_id=owner.organization_id,
         user_id=owner.user_id,
         raw_pings=raw_pings,
-        now=utcnow(),
+        now=now,
         limits=service.Limits.from_config(current_app.config),
     )
+    follow_en_route(session(), result, now=now, config=current_app.config)
+    return result
 
 
 def _owner(token: str | None) -> devices.DeviceOwner | None:
@@ -83,6 +88,7 @@ def _rejected_header(result: service.IngestResult) -> dict[str, str]:
 @blp.alt_response(400, description="Unknown or revoked device id, or an unreadable body")
 def ingest_osmand() -> Response:
     """Traccar Client and OsmAnd: query or form fields, or Traccar Client's JSON."""
+    writing_request()
     now = utcnow()
     data = _body(request)
     try:
@@ -140,14 +146,16 @@ def ingest_owntracks() -> Response:
         fix = owntracks.location_ping(message)
         result = _ingest(owner, [fix])
         if message.get("event") == "enter" and not result.rejected:
-            arrival.note_presence(
+            arrive_at_site(
                 session(),
-                owner.organization_id,
-                owner.user_id,
+                organization_id=owner.organization_id,
+                technician_id=owner.user_id,
                 lat=fix["lat"],
                 lon=fix["lon"],
                 accuracy_m=fix["accuracy_m"],
                 at=datetime.fromisoformat(fix["recorded_at"]),
+                now=utcnow(),
+                settings=DriveSettings.from_config(current_app.config),
                 source="owntracks_transition",
             )
     headers = _rejected_header(result) if result else {}
@@ -164,7 +172,7 @@ def _waypoints(owner: devices.DeviceOwner) -> list[dict[str, Any]]:
         timezone=privacy.organization_timezone(db, owner.organization_id),
         now=utcnow(),
     )
-    return [owntracks.set_waypoints(sites, arrival.ARRIVAL_RADIUS_M)] if sites else []
+    return [owntracks.set_waypoints(sites, current_app.config["ARRIVAL_RADIUS_M"])] if sites else []
 
 
 @blp.route("/overland", methods=["POST"])

@@ -344,3 +344,25 @@ def count_queries(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
             yield statements
 
     return counter
+
+
+def committed_client(app: Flask, db: Session, user: User) -> ApiClient:
+    """A client logged in as `user` through a committed session, for requests in threads."""
+    from fieldapi.accounts.sessions import open_session
+
+    pair = open_session(db, user, secret_key=TEST_SECRET_KEY, now=utcnow())
+    db.commit()
+    return ApiClient(app.test_client(), pair.access_token)
+
+
+def requests_waiting_on_locks(engine: Engine) -> int:
+    """How many statements of the test database wait for a lock now."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+        )

@@ -13,32 +13,15 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import User
-from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
 from fieldapi.documents.models import Document
 from fieldapi.jobs import commands
 from fieldapi.jobs.customers import site_point
 from fieldapi.jobs.models import Customer
 from fieldapi.onboarding import create_organization
-from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
+from tests.conftest import ApiClient, committed_client, requests_waiting_on_locks, unique_phone
 from tests.documents.conftest import LINES
 from tests.jobs.conftest import principal_of
-
-
-def _client(app: Flask, db: Session, user: User) -> ApiClient:
-    pair = open_session(db, user, secret_key=TEST_SECRET_KEY, now=utcnow())
-    db.commit()
-    return ApiClient(app.test_client(), pair.access_token)
-
-
-def _waiting_on_locks(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-        ).scalar_one()
 
 
 def test_two_dispatchers_creating_at_once_get_different_numbers(
@@ -74,7 +57,7 @@ def test_two_dispatchers_creating_at_once_get_different_numbers(
         appointment=commands.AppointmentInput(utcnow() + timedelta(hours=1), 60, None),
         now=utcnow(),
     )
-    clients = [_client(app, db, dana), _client(app, db, lee)]
+    clients = [committed_client(app, db, dana), committed_client(app, db, lee)]
     first = clients[0].post(f"/v1/jobs/{job_id}/estimates", json={"lines": LINES})
     assert first.json["number"] == "EST-0001"
     results: list[Any] = []
@@ -94,7 +77,7 @@ def test_two_dispatchers_creating_at_once_get_different_numbers(
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 20
-        while _waiting_on_locks(engine) < 2:
+        while requests_waiting_on_locks(engine) < 2:
             assert time.monotonic() < deadline, "the requests never waited for the counter"
             time.sleep(0.05)
         holder.rollback()

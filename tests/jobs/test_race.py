@@ -13,31 +13,14 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import User
-from fieldapi.accounts.sessions import open_session
 from fieldapi.db import utcnow
 from fieldapi.jobs import commands
 from fieldapi.jobs.customers import site_point
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer
 from fieldapi.messaging.models import Message
 from fieldapi.onboarding import create_organization
-from tests.conftest import TEST_SECRET_KEY, ApiClient, unique_phone
+from tests.conftest import ApiClient, committed_client, requests_waiting_on_locks, unique_phone
 from tests.jobs.conftest import principal_of
-
-
-def _client(app: Flask, db: Session, user: User) -> ApiClient:
-    pair = open_session(db, user, secret_key=TEST_SECRET_KEY, now=utcnow())
-    db.commit()
-    return ApiClient(app.test_client(), pair.access_token)
-
-
-def _waiting_on_locks(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-        ).scalar_one()
 
 
 def test_two_phones_starting_the_same_appointment(
@@ -78,7 +61,7 @@ def test_two_phones_starting_the_same_appointment(
         now=utcnow(),
     )
     appointment_id = db.scalar(select(Appointment.id).where(Appointment.job_id == job_id))
-    phones = [_client(app, db, tech), _client(app, db, dispatcher)]
+    phones = [committed_client(app, db, tech), committed_client(app, db, dispatcher)]
     results: list[Any] = []
 
     def press(client: ApiClient) -> None:
@@ -93,7 +76,7 @@ def test_two_phones_starting_the_same_appointment(
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 20
-        while _waiting_on_locks(engine) < 2:
+        while requests_waiting_on_locks(engine) < 2:
             assert time.monotonic() < deadline, "the requests never waited for the job lock"
             time.sleep(0.05)
         holder.rollback()

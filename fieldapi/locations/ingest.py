@@ -1,13 +1,17 @@
-"""The one entry point of ping ingest: a request's pings in, an `IngestResult` out.
+"""The entry points of ping ingest: a request's pings in, an `IngestResult` out, and a
+technician en route followed up (ETA, running late, arrival) after the pings are stored.
 
-A lone ping sent without an Idempotency-Key takes the one-statement path
-(`single_ping.append_single_ping`, which authenticates inside its statement with accounts'
-`CALLER_SQL`); any other request, and any lone ping that path leaves undecided, takes the
-general path (`service.ingest_pings`), after the usual authentication.
+`ingest_request` serves the apps (a bearer token): a lone ping sent without an
+Idempotency-Key takes the one-statement path (`single_ping.append_single_ping`, which
+authenticates inside its statement with accounts' `CALLER_SQL`); any other request, and any
+lone ping that path leaves undecided, takes the general path (`service.ingest_pings`),
+after the usual authentication. `ingest_device_pings` serves the tracker apps, whose
+device token was already checked.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -32,27 +36,54 @@ def ingest_request(
     secret_key: str,
     now: datetime,
     limits: Limits,
+    config: Mapping[str, Any],
 ) -> IngestResult:
     """Store the caller's pings. `access_token` is the request's bearer token (None: none
     sent), `keyed` whether it carries an Idempotency-Key, `authenticate` the caller as the
-    general path needs them (it raises 401), `connect` an autocommit connection."""
+    general path needs them (it raises 401), `connect` an autocommit connection, `config`
+    the app's settings (the drive's follow-up reads them, only for a technician en route)."""
+    result = None
     if access_token is not None and len(raw_pings) == 1 and not keyed:
         caller = caller_params(access_token, secret_key, now)
         result = append_single_ping(connect, caller, raw_pings[0], now=now, limits=limits)
-        if result is not None:
-            return result
-    principal = authenticate()
-    return ingest_pings(
+    if result is None:
+        principal = authenticate()
+        result = ingest_pings(
+            db,
+            organization_id=principal.organization_id,
+            user_id=principal.user_id,
+            raw_pings=raw_pings,
+            now=now,
+            limits=limits,
+        )
+    _follow_en_route(db, result, now=now, config=config)
+    return result
+
+
+def ingest_device_pings(
+    db: Session,
+    *,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID,
+    raw_pings: Sequence[Any],
+    now: datetime,
+    limits: Limits,
+    config: Mapping[str, Any],
+) -> IngestResult:
+    """Store the pings a tracker app sent for its device's owner."""
+    result = ingest_pings(
         db,
-        organization_id=principal.organization_id,
-        user_id=principal.user_id,
+        organization_id=organization_id,
+        user_id=user_id,
         raw_pings=raw_pings,
         now=now,
         limits=limits,
     )
+    _follow_en_route(db, result, now=now, config=config)
+    return result
 
 
-def follow_en_route(
+def _follow_en_route(
     db: Session, result: IngestResult, *, now: datetime, config: Mapping[str, Any]
 ) -> None:
     """After an accepted upload, from any app: a technician en route gets the drive's

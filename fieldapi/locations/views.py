@@ -22,7 +22,7 @@ from fieldapi.idempotency import idempotent_view_authenticates, key_sent
 from fieldapi.input_guard import JSON_TYPE, takes_body
 from fieldapi.locations import service
 from fieldapi.locations.body import read_ping_batch
-from fieldapi.locations.ingest import follow_en_route, ingest_request
+from fieldapi.locations.ingest import ingest_request
 from fieldapi.locations.schemas import (
     TRACK_DEFAULT_WINDOW,
     DutySchema,
@@ -69,8 +69,8 @@ def post_locations() -> Response:
         secret_key=current_app.config["SECRET_KEY"],
         now=now,
         limits=_limits(),
+        config=current_app.config,
     )
-    follow_en_route(session(), result, now=now, config=current_app.config)
     count_pings(result.stored, result.duplicates, len(result.rejected))
     # IngestResultSchema's shape written directly: the hottest endpoint skips a dump
     # of plain ints and strings.

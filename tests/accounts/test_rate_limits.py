@@ -1,4 +1,4 @@
-"""Per-address rate limits on the login endpoints (flask-limiter), with Retry-After."""
+"""Per-address rate limits on the login endpoints (the `limits` library), with Retry-After."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from fieldapi.input_guard import JSON_TYPE, takes_body
 from fieldapi.jobs.en_route import DriveSettings, arrive_at_site
 from fieldapi.locations import arrival, devices, privacy, service
 from fieldapi.locations.body import parse_json
-from fieldapi.locations.ingest import follow_en_route
+from fieldapi.locations.ingest import ingest_device_pings
 from fieldapi.locations.protocols import osmand, overland, owntracks
 
 blp = Blueprint(
@@ -55,17 +55,15 @@ def _json(data: bytes) -> Any:
 
 
 def _ingest(owner: devices.DeviceOwner, raw_pings: list[Any]) -> service.IngestResult:
-    now = utcnow()
-    result = service.ingest_pings(
+    return ingest_device_pings(
         session(),
         organization_id=owner.organization_id,
         user_id=owner.user_id,
         raw_pings=raw_pings,
-        now=now,
+        now=utcnow(),
         limits=service.Limits.from_config(current_app.config),
+        config=current_app.config,
     )
-    follow_en_route(session(), result, now=now, config=current_app.config)
-    return result
 
 
 def _owner(token: str | None) -> devices.DeviceOwner | None:

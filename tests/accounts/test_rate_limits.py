@@ -104,3 +104,21 @@ def test_redis_storage_is_used_when_configured(make_app: Callable[..., Flask]) -
     storage = app.extensions["fieldapi.limiter"].storage
 
     assert type(storage).__name__ == "RedisStorage"
+
+
+def test_limits_in_an_unreachable_storage_let_requests_through(
+    make_app: Callable[..., Flask], db: Session
+) -> None:
+    # Nothing listens on this port: every count fails, and the login must not fail with it
+    # (the passcode's own counters in the database still hold).
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        PASSCODE_RATE_LIMIT="1 per minute",
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6399/3",
+    )
+    client = from_address(app, "198.51.100.8")
+
+    answers = [client.post("/v1/auth/passcode", json={"phone": unique_phone()}) for _ in range(2)]
+
+    assert [a.status_code for a in answers] == [202, 202]
+    assert requests_stored(db) == 2

@@ -1,4 +1,5 @@
-"""The baseline of bench_ingest (d): a bare Flask app that only parses the ping JSON.
+"""The baseline of bench_ingest (d): a bare Flask app that only parses the positions
+(the apps' ping JSON, OsmAnd's query fields, an OwnTracks message).
 
 It runs under `fieldapi.server.run_gunicorn`, the very function `fieldapi serve` uses, so
 the gunicorn settings (workers, worker class, timeouts) are the API's own.
@@ -21,6 +22,20 @@ bare = Flask("bench_ingest_bare")
 def locations() -> dict[str, Any]:
     body = json.loads(request.get_data())
     return {"stored": len(body["pings"]), "duplicates": 0, "rejected": []}
+
+
+@bare.post("/ingest/osmand")
+def osmand() -> tuple[str, int]:
+    fields = request.args
+    float(fields["lat"]), float(fields["lon"]), int(fields["timestamp"])
+    return "", 200
+
+
+@bare.post("/ingest/owntracks")
+def owntracks() -> list[Any]:
+    message = json.loads(request.get_data())
+    float(message["lat"]), float(message["lon"]), int(message["tst"])
+    return []
 
 
 @bare.get("/healthz")

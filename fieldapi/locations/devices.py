@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import User
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.tokens import hash_token, new_token
@@ -29,7 +29,6 @@ class DeviceOwner:
 
     organization_id: uuid.UUID
     user_id: uuid.UUID
-    device_id: uuid.UUID
 
 
 def tracker_urls(public_base_url: str, token: str) -> dict[str, str]:
@@ -105,22 +104,30 @@ def revoke_device(
     db.commit()
 
 
-def device_owner(db: Session, token: str, *, secret_key: str) -> DeviceOwner | None:
-    """Who a device token posts for; None when it is unknown, revoked or its user is
-    deactivated (so a deactivation needs no extra step to stop the user's apps)."""
+# Who a device token posts for, as one query (`device_owner`) or as the caller of the
+# one-statement ping (`locations.single_ping`): unknown, revoked, or the user deactivated
+# (so a deactivation needs no extra step to stop the user's apps) find no row.
+DEVICE_CALLER_SQL = """
+    SELECT d.organization_id, d.user_id
+    FROM tracker_devices d
+    JOIN users u ON u.id = d.user_id AND u.organization_id = d.organization_id
+    WHERE d.token_hash = :digest AND d.revoked_at IS NULL AND u.active
+"""
+_DEVICE_CALLER = text(DEVICE_CALLER_SQL)
+
+
+def device_caller_params(token: str, secret_key: str) -> dict[str, Any] | None:
+    """The parameters of DEVICE_CALLER_SQL; None for what cannot be a device token."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    row = db.execute(
-        select(TrackerDevice.organization_id, TrackerDevice.user_id, TrackerDevice.id)
-        .join(
-            User,
-            (User.id == TrackerDevice.user_id)
-            & (User.organization_id == TrackerDevice.organization_id),
-        )
-        .where(
-            TrackerDevice.token_hash == hash_token(secret_key, token),
-            TrackerDevice.revoked_at.is_(None),
-            User.active.is_(True),
-        )
-    ).one_or_none()
+    return {"digest": hash_token(secret_key, token)}
+
+
+def device_owner(db: Session, token: str, *, secret_key: str) -> DeviceOwner | None:
+    """Who a device token posts for; None when it is unknown, revoked or its user is
+    deactivated."""
+    params = device_caller_params(token, secret_key)
+    if params is None:
+        return None
+    row = db.execute(_DEVICE_CALLER, params).one_or_none()
     return DeviceOwner(*row) if row else None

@@ -5,13 +5,12 @@ technician en route followed up (ETA, running late, arrival) after the pings are
 Idempotency-Key takes the one-statement path (`single_ping.append_single_ping`, which
 authenticates inside its statement with accounts' `CALLER_SQL`); any other request, and any
 lone ping that path leaves undecided, takes the general path (`service.ingest_pings`),
-after the usual authentication. `ingest_device_pings` serves the tracker apps, whose
-device token was already checked.
+after the usual authentication. `ingest_device_pings` serves the tracker apps, with their
+device token, in the same two ways.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,8 +20,9 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.sessions import caller_params
 from fieldapi.jobs.en_route import DriveSettings, follow_the_drive
+from fieldapi.locations.devices import DeviceOwner, device_caller_params, device_owner
 from fieldapi.locations.service import IngestResult, Limits, ingest_pings
-from fieldapi.locations.single_ping import Connect, append_single_ping
+from fieldapi.locations.single_ping import Connect, append_device_ping, append_single_ping
 
 
 def ingest_request(
@@ -63,24 +63,36 @@ def ingest_request(
 def ingest_device_pings(
     db: Session,
     *,
-    organization_id: uuid.UUID,
-    user_id: uuid.UUID,
+    token: str,
     raw_pings: Sequence[Any],
+    connect: Connect,
+    secret_key: str,
     now: datetime,
     limits: Limits,
     config: Mapping[str, Any],
-) -> IngestResult:
-    """Store the pings a tracker app sent for its device's owner."""
-    result = ingest_pings(
-        db,
-        organization_id=organization_id,
-        user_id=user_id,
-        raw_pings=raw_pings,
-        now=now,
-        limits=limits,
-    )
-    _follow_en_route(db, result, now=now, config=config)
-    return result
+) -> tuple[DeviceOwner, IngestResult] | None:
+    """Store the pings a tracker app sent with its device token: the device's owner and
+    the result, or None when the token is unknown, revoked or its user deactivated. A lone
+    fix takes the one-statement path, as the apps' lone ping does."""
+    appended = None
+    device = device_caller_params(token, secret_key)
+    if device is not None and len(raw_pings) == 1:
+        appended = append_device_ping(connect, device, raw_pings[0], now=now, limits=limits)
+    if appended is None:
+        owner = device_owner(db, token, secret_key=secret_key)
+        if owner is None:
+            return None
+        result = ingest_pings(
+            db,
+            organization_id=owner.organization_id,
+            user_id=owner.user_id,
+            raw_pings=raw_pings,
+            now=now,
+            limits=limits,
+        )
+        appended = owner, result
+    _follow_en_route(db, appended[1], now=now, config=config)
+    return appended
 
 
 def _follow_en_route(

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from fieldapi.accounts.sessions import CALLER_SQL
+from fieldapi.locations.devices import DEVICE_CALLER_SQL, DeviceOwner
 from fieldapi.locations.pings import EARTH_RADIUS_M, Rejection, is_accurate, validate_pings
 from fieldapi.locations.service import (
     EN_ROUTE_SQL,
@@ -49,9 +50,8 @@ _IMPLIED_SPEED_SQL = f"""
 # history around it. The insert's ON CONFLICT makes a ping stored before with the same time
 # a duplicate: the latest position itself (a phone resending its last ping), or one that
 # never became the latest (an inaccurate or flagged one).
-_APPEND_PING_TEXT = text(
-    f"""
-    WITH caller AS ({CALLER_SQL}),
+_APPEND_PING_SQL = f"""
+    WITH caller AS ({{caller}}),
     p AS (
         SELECT CAST(:recorded_at AS timestamptz) AS at, CAST(:lat AS float8) AS lat,
                CAST(:lon AS float8) AS lon, CAST(:accuracy_m AS float8) AS accuracy_m,
@@ -104,12 +104,20 @@ _APPEND_PING_TEXT = text(
            v.organization_id, v.user_id,
            {EN_ROUTE_SQL.format(user="v.user_id", org="v.organization_id")}
     FROM verdict v
-    """
-)
-# Run on the bare driver: compiled once to psycopg's %(name)s placeholders.
-_APPEND_PING = str(
-    _APPEND_PING_TEXT.compile(dialect=psycopg_dialect.dialect())  # type: ignore[no-untyped-call]
-)
+"""
+
+
+def _compiled(caller_sql: str) -> str:
+    """The statement with this caller, compiled once to psycopg's %(name)s placeholders:
+    it runs on the bare driver."""
+    statement = text(_APPEND_PING_SQL.replace("{caller}", caller_sql))
+    return str(statement.compile(dialect=psycopg_dialect.dialect()))  # type: ignore[no-untyped-call]
+
+
+# The caller is a session's access token (the apps) or a device token (tracker apps); each
+# CTE gives the caller's organization_id and user_id, or no row.
+_APPEND_PING = _compiled(CALLER_SQL)
+_APPEND_DEVICE_PING = _compiled(DEVICE_CALLER_SQL)
 
 Connect = Callable[[], AbstractContextManager["psycopg.Connection[Any]"]]
 
@@ -128,6 +136,32 @@ def append_single_ping(
     `connect` gives a connection in autocommit (`Database.autocommit`): the statement is
     its own transaction.
     """
+    appended = _append(_APPEND_PING, connect, caller, raw_ping, now=now, limits=limits)
+    return None if appended is None else appended[1]
+
+
+def append_device_ping(
+    connect: Connect,
+    device: dict[str, Any],
+    raw_ping: Any,
+    *,
+    now: datetime,
+    limits: Limits,
+) -> tuple[DeviceOwner, IngestResult] | None:
+    """The same for a tracker app's only fix, `device` the parameters of
+    DEVICE_CALLER_SQL; the device's owner with the result, or None."""
+    return _append(_APPEND_DEVICE_PING, connect, device, raw_ping, now=now, limits=limits)
+
+
+def _append(
+    statement: str,
+    connect: Connect,
+    caller: dict[str, Any],
+    raw_ping: Any,
+    *,
+    now: datetime,
+    limits: Limits,
+) -> tuple[DeviceOwner, IngestResult] | None:
     valid, _rejected, _repeats = validate_pings(
         [raw_ping], now=now, retention_days=limits.retention_days
     )
@@ -143,7 +177,7 @@ def append_single_ping(
     }
     try:
         with connect() as connection:
-            row = connection.execute(_APPEND_PING, params).fetchone()
+            row = connection.execute(statement, params).fetchone()
     except psycopg.IntegrityError:
         return None  # no partition for this time yet: the general path creates it
     except psycopg.OperationalError:
@@ -155,7 +189,8 @@ def append_single_ping(
     on_duty, late, stored, hours_set, organization_id, user_id, en_route = row
     if late or hours_set:
         return None  # the general path checks a late ping's history, and working hours
+    owner = DeviceOwner(organization_id, user_id)
     if not on_duty:
-        return IngestResult(rejected=[Rejection(ping.ordinal, OFF_DUTY)])
+        return owner, IngestResult(rejected=[Rejection(ping.ordinal, OFF_DUTY)])
     following = (organization_id, user_id) if en_route and stored else None
-    return IngestResult(stored=stored, duplicates=1 - stored, en_route_of=following)
+    return owner, IngestResult(stored=stored, duplicates=1 - stored, en_route_of=following)

@@ -19,8 +19,8 @@ from typing import Any
 from flask import Request, Response, current_app, request
 from flask_smorest import Blueprint
 
-from fieldapi.db import session, utcnow, writing_request
-from fieldapi.errors import BadRequest, PayloadTooLarge, Unauthorized
+from fieldapi.db import database, session, utcnow, writing_request
+from fieldapi.errors import BadRequest, DomainError, PayloadTooLarge, Unauthorized
 from fieldapi.input_guard import JSON_TYPE, takes_body
 from fieldapi.jobs.en_route import DriveSettings, arrive_at_site
 from fieldapi.locations import arrival, devices, privacy, service
@@ -54,12 +54,18 @@ def _json(data: bytes) -> Any:
         raise BadRequest("The body is not valid JSON.") from error
 
 
-def _ingest(owner: devices.DeviceOwner, raw_pings: list[Any]) -> service.IngestResult:
+def _ingest(
+    token: str | None, raw_pings: list[Any]
+) -> tuple[devices.DeviceOwner, service.IngestResult] | None:
+    """The device's owner and what was stored; None for an unknown or revoked token."""
+    if not token:
+        return None
     return ingest_device_pings(
         session(),
-        organization_id=owner.organization_id,
-        user_id=owner.user_id,
+        token=token,
         raw_pings=raw_pings,
+        connect=database().autocommit,
+        secret_key=current_app.config["SECRET_KEY"],
         now=utcnow(),
         limits=service.Limits.from_config(current_app.config),
         config=current_app.config,
@@ -70,6 +76,20 @@ def _owner(token: str | None) -> devices.DeviceOwner | None:
     if not token:
         return None
     return devices.device_owner(session(), token, secret_key=current_app.config["SECRET_KEY"])
+
+
+def _owntracks_unauthorized() -> Unauthorized:
+    return Unauthorized(
+        "Unknown or revoked device token (HTTP Basic: any user, the token as password).",
+        headers={"WWW-Authenticate": 'Basic realm="fieldapi"'},
+    )
+
+
+def _owner_or_401(token: str | None) -> devices.DeviceOwner:
+    owner = _owner(token)
+    if owner is None:
+        raise _owntracks_unauthorized()
+    return owner
 
 
 def _rejected_header(result: service.IngestResult) -> dict[str, str]:
@@ -98,11 +118,10 @@ def ingest_osmand() -> Response:
             upload = osmand.from_fields(request.form, now=now)
     except osmand.NotOsmAnd as error:
         raise BadRequest(str(error)) from error
-    owner = _owner(upload.token)
-    if owner is None:
+    ingested = _ingest(upload.token, upload.pings)
+    if ingested is None:
         raise BadRequest(OSMAND_UNKNOWN)
-    result = _ingest(owner, upload.pings)
-    return Response(b"", status=200, headers=_rejected_header(result))
+    return Response(b"", status=200, headers=_rejected_header(ingested[1]))
 
 
 def _basic_password() -> str | None:
@@ -122,27 +141,32 @@ def _basic_password() -> str | None:
 @blp.alt_response(401, description="Unknown or revoked device token (the Basic password)")
 def ingest_owntracks() -> Response:
     """OwnTracks in HTTP mode: any user name, the device token as the password."""
-    owner = _owner(_basic_password())
-    if owner is None:
-        raise Unauthorized(
-            "Unknown or revoked device token (HTTP Basic: any user, the token as password).",
-            headers={"WWW-Authenticate": 'Basic realm="fieldapi"'},
-        )
-    data = _body(request)
-    message = _json(data) if data.strip() else None
+    token = _basic_password()
     try:
+        data = _body(request)
+        message = _json(data) if data.strip() else None
         kind = owntracks.message_type(message)
     except owntracks.NotOwnTracks as error:
+        _owner_or_401(token)  # without a valid token it is a 401, whatever the body
         raise BadRequest(str(error)) from error
+    except DomainError:
+        _owner_or_401(token)
+        raise
     result, answer = None, []
     if kind == "location" and isinstance(message, dict):
-        result = _ingest(owner, [owntracks.location_ping(message)])
+        ingested = _ingest(token, [owntracks.location_ping(message)])
+        if ingested is None:
+            raise _owntracks_unauthorized()
+        owner, result = ingested
         answer = _waypoints(owner)
     elif kind == "transition" and isinstance(message, dict):
         # The position where the phone crossed the geofence is a fix like any other:
         # validation, duty and working hours decide whether it counts.
         fix = owntracks.location_ping(message)
-        result = _ingest(owner, [fix])
+        ingested = _ingest(token, [fix])
+        if ingested is None:
+            raise _owntracks_unauthorized()
+        owner, result = ingested
         if message.get("event") == "enter" and not result.rejected:
             arrive_at_site(
                 session(),
@@ -156,6 +180,8 @@ def ingest_owntracks() -> Response:
                 settings=DriveSettings.from_config(current_app.config),
                 source="owntracks_transition",
             )
+    else:
+        _owner_or_401(token)
     headers = _rejected_header(result) if result else {}
     return Response(json.dumps(answer), status=200, mimetype="application/json", headers=headers)
 
@@ -179,15 +205,21 @@ def _waypoints(owner: devices.DeviceOwner) -> list[dict[str, Any]]:
 @blp.alt_response(401, description="Unknown or revoked device token")
 def ingest_overland() -> dict[str, Any]:
     """Overland: a batch of GeoJSON Features, `Authorization: Bearer <device token>`."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    owner = _owner(token.strip()) if scheme.lower() == "bearer" else None
-    if owner is None:
-        raise Unauthorized("Unknown or revoked device token (Authorization: Bearer <token>).")
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    token = sent.strip() if scheme.lower() == "bearer" else None
+    refused = Unauthorized("Unknown or revoked device token (Authorization: Bearer <token>).")
     try:
         pings = overland.batch_pings(_json(_body(request)))
-    except overland.NotOverland as error:
+    except (overland.NotOverland, DomainError) as error:
+        if _owner(token) is None:
+            raise refused from error  # without a valid token it is a 401, whatever the body
+        if isinstance(error, DomainError):
+            raise
         raise BadRequest(str(error)) from error
-    result = _ingest(owner, pings)
+    ingested = _ingest(token, pings)
+    if ingested is None:
+        raise refused
+    result = ingested[1]
     return {
         "result": "ok",
         "stored": result.stored,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -233,3 +235,28 @@ def test_epoch_seconds_and_milliseconds_of_the_same_instant_are_one_position(
     for stamp in (int(moment.timestamp()), int(moment.timestamp() * 1000)):
         client.client.get(f"/ingest/osmand?id={device_token}&lat=41.8&lon=-87.6&timestamp={stamp}")
     assert [r["recorded_at"] for r in stored_pings(db, tech.id)] == [moment]
+
+
+def test_one_fix_is_one_statement_that_also_checks_the_device_token(
+    client: ApiClient,
+    tech: User,
+    db: Session,
+    device_token: str,
+    count_queries: Callable[[], Any],
+) -> None:
+    # Traccar Client sends one position per request: that request is the fleet's hot path.
+    def send(moment: datetime, token: str = device_token) -> int:
+        stamp = int(moment.timestamp())
+        query = f"id={token}&timestamp={stamp}&lat=41.8781&lon=-87.6298&accuracy=6.0"
+        return client.client.post(f"/ingest/osmand?{query}", data=b"").status_code
+
+    first, second = at(120), at(60)
+    assert send(first) == 200
+    with count_queries() as counted:
+        assert send(second) == 200
+    assert len(counted) == 1
+    assert "tracker_devices" in counted[0] and "location_pings" in counted[0]
+    assert [row["recorded_at"] for row in stored_pings(db, tech.id)] == [first, second]
+    # A token that is no device's is still refused, by the general path, and stores nothing.
+    assert send(at(30), token="trk_" + "x" * 40) == 400
+    assert len(stored_pings(db, tech.id)) == 2

@@ -23,7 +23,7 @@ from fieldapi.db import database, session, utcnow, writing_request
 from fieldapi.errors import BadRequest, DomainError, PayloadTooLarge, Unauthorized
 from fieldapi.input_guard import JSON_TYPE, takes_body
 from fieldapi.jobs.en_route import DriveSettings, arrive_at_site
-from fieldapi.locations import arrival, devices, privacy, service
+from fieldapi.locations import arrival, devices, service
 from fieldapi.locations.body import parse_json
 from fieldapi.locations.ingest import ingest_device_pings
 from fieldapi.locations.protocols import osmand, overland, owntracks
@@ -193,7 +193,6 @@ def _waypoints(owner: devices.DeviceOwner) -> list[dict[str, Any]]:
         db,
         owner.organization_id,
         owner.user_id,
-        timezone=privacy.organization_timezone(db, owner.organization_id),
         now=utcnow(),
     )
     return [owntracks.set_waypoints(sites, current_app.config["ARRIVAL_RADIUS_M"])] if sites else []

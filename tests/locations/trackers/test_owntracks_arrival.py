@@ -4,8 +4,9 @@ and a `transition` enter at an appointment's site records the arrival, once."""
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.jobs.models import ActivityEvent, Appointment
+from fieldapi.locations.arrival import todays_sites
 from tests.conftest import ApiClient
 from tests.locations.conftest import make_appointment, stored_pings
 
@@ -119,3 +121,30 @@ def test_an_enter_at_a_scheduled_appointment_s_site_is_not_an_arrival(
     appointment = make_appointment(db, org, technician=tech, status="scheduled")
     post(client, device_token, enter(*SITE))
     assert arrivals(db, appointment) == []
+
+
+def test_today_is_the_organization_s_day_in_its_timezone_on_a_short_dst_day(
+    db: Session, org: Organization, tech: User
+) -> None:
+    # 8 March 2026 in Chicago has 23 hours: midnight is 06:00 UTC, the next one 05:00 UTC.
+    org.timezone = "America/Chicago"
+    db.flush()
+    chicago = ZoneInfo("America/Chicago")
+    noon = datetime(2026, 3, 8, 12, 0, tzinfo=chicago)
+    starts = {
+        "yesterday late": datetime(2026, 3, 7, 23, 30, tzinfo=chicago),
+        "first thing": datetime(2026, 3, 8, 0, 0, tzinfo=chicago),
+        "last thing": datetime(2026, 3, 8, 23, 30, tzinfo=chicago),
+        "tomorrow": datetime(2026, 3, 9, 0, 0, tzinfo=chicago),
+    }
+    made = {
+        name: make_appointment(db, org, technician=tech, status="scheduled", starts_at=at)
+        for name, at in starts.items()
+    }
+
+    sites = todays_sites(db, org.id, tech.id, now=noon.astimezone(UTC))
+
+    assert [site["appointment_id"] for site in sites] == [
+        made["first thing"].id,
+        made["last thing"].id,
+    ]

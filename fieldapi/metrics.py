@@ -201,7 +201,7 @@ def _observe(response: Response) -> Response:
         rule = request.url_rule
         metrics().observe(
             rule.rule if rule is not None else "unmatched",
-            environ["REQUEST_METHOD"],
+            request.method,
             response.status_code,
             time.perf_counter() - started,
         )

@@ -27,6 +27,7 @@ from fieldapi.locations import arrival, devices, privacy, service
 from fieldapi.locations.body import parse_json
 from fieldapi.locations.ingest import follow_en_route
 from fieldapi.locations.protocols import osmand, overland, owntracks
+from fieldapi.metrics import count_pings
 
 blp = Blueprint(
     "trackers", __name__, url_prefix="/ingest", description="Tracker apps we did not write"
@@ -65,6 +66,7 @@ def _ingest(owner: devices.DeviceOwner, raw_pings: list[Any]) -> service.IngestR
         limits=service.Limits.from_config(current_app.config),
     )
     follow_en_route(session(), result, now=now, config=current_app.config)
+    count_pings(result.stored, result.duplicates, len(result.rejected))
     return result
 
 

@@ -483,6 +483,7 @@ def run(args: argparse.Namespace) -> int:
         f"  delivered             {result.delivered:>7}\n"
         f"  lost                  {result.lost:>7}   (target 0; {result.failed} failed)\n"
         f"  delivered twice       {result.twice:>7}   (answers the sender did not wait for)\n"
+        f"  slow answers          {receiver.slow_answers:>7}\n"
         f"  out of order per job  {result.out_of_order:>7}   (target 0)\n"
         f"  stuck in the queue    {result.stuck:>7}   (target 0)\n"
         f"  bad signatures        {receiver.bad_signatures:>7}   (target 0)\n"

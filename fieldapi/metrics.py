@@ -66,10 +66,10 @@ OUTBOX_SQL = text(
     "FILTER (WHERE next_attempt_at <= now())), 0) "
     "FROM messages WHERE status IN ('queued', 'sending') GROUP BY status"
 )
+# Unlike a text, a webhook waits mostly in backoff (its receiver down), not due: its age
+# is from the change, so a receiver down shows before the deliveries start to fail.
 WEBHOOKS_SQL = text(
-    "SELECT status, count(*), "
-    "COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at) "
-    "FILTER (WHERE next_attempt_at <= now())), 0) "
+    "SELECT status, count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) "
     "FROM webhook_deliveries WHERE status IN ('queued', 'sending') GROUP BY status"
 )
 TEXTS_SQL = text("SELECT status, count(*) FROM messages GROUP BY status")
@@ -134,8 +134,8 @@ class DatabaseCollector(Collector):
             labels=["status"],
         )
         hook_age = GaugeMetricFamily(
-            "fieldapi_webhook_queue_oldest_due_seconds",
-            "How long the oldest due webhook delivery has waited.",
+            "fieldapi_webhook_queue_oldest_seconds",
+            "How long the oldest undelivered webhook delivery has waited since its change.",
             labels=["status"],
         )
         with database(self.app).read_sessions() as db:

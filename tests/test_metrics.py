@@ -192,7 +192,7 @@ def test_the_tracker_apps_pings_are_counted_as_the_apps_are(
     assert (delta("stored"), delta("duplicate"), delta("rejected")) == (3, 1, 1)
 
 
-def test_the_webhook_queue_s_depth_and_the_age_of_its_oldest_due_delivery(
+def test_the_webhook_queue_s_depth_and_the_age_of_its_oldest_delivery_in_backoff_too(
     scrape: Callable[[], dict],
     app: Flask,
     monkeypatch: pytest.MonkeyPatch,
@@ -211,16 +211,21 @@ def test_the_webhook_queue_s_depth_and_the_age_of_its_oldest_due_delivery(
     before = scrape()
     offered = manager.post("/v1/enterprise/offers", json=offer_body(provider))
     assert offered.status_code == 201, offered.json
-    # the event has waited 90 s for a sender (the scrape's now() is the test's transaction's)
+    # the event was queued 90 s ago and waits in backoff, its receiver down (the scrape's
+    # now() is the test's transaction's)
     db.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.job_id == offered.json["id"])
-        .values(next_attempt_at=func.now() - timedelta(seconds=90))
+        .values(
+            created_at=func.now() - timedelta(seconds=90),
+            next_attempt_at=func.now() + timedelta(seconds=60),
+            attempts=3,
+        )
     )
     db.flush()
     after = scrape()
 
     depth = "fieldapi_webhook_queue_depth"
     assert value(after, depth, status="queued") - value(before, depth, status="queued") == 1
-    age = value(after, "fieldapi_webhook_queue_oldest_due_seconds", status="queued")
+    age = value(after, "fieldapi_webhook_queue_oldest_seconds", status="queued")
     assert 90 <= age < 3600

@@ -23,7 +23,7 @@ from fieldapi.enterprise.texts import TextRules
 from fieldapi.enterprise.webhooks import save_webhook
 from fieldapi.jobs.activity import Acting, record_event
 from fieldapi.jobs.attachments import add_note
-from fieldapi.jobs.models import Job
+from fieldapi.jobs.models import Job, JobNote
 from fieldapi.onboarding import create_organization
 from tests.conftest import unique_phone
 from tests.enterprise.conftest import CUSTOMER
@@ -105,6 +105,69 @@ def test_a_change_committed_while_an_earlier_one_is_open_is_not_sent_ahead_of_it
     while sender.process_one():
         pass
 
+    queued = committed.scalars(
+        select(WebhookDelivery.event_id)
+        .where(WebhookDelivery.job_id == job_id, WebhookDelivery.type == "job.note_added")
+        .order_by(WebhookDelivery.id)
+    ).all()
+    assert len(queued) == 2
+    assert receiver.event_ids() == [str(event_id) for event_id in queued]
+
+
+def test_two_changes_that_each_wrote_a_row_of_the_job_first_both_commit_in_order(
+    engine: Engine,
+    committed: Session,
+    receiver: Receiver,
+    offered_job: tuple[uuid.UUID, Principal],
+) -> None:
+    """A note's row references its job (a key-share lock on it) before its event is queued:
+    two such changes at once must take turns, not deadlock."""
+    job_id, dispatcher = offered_job
+    organization_id = committed.get_one(Job, job_id).organization_id
+    sessions = [Session(bind=engine, expire_on_commit=False) for _ in range(2)]
+    for n, each in enumerate(sessions):
+        each.add(
+            JobNote(
+                id=uuid.uuid4(),
+                organization_id=organization_id,
+                job_id=job_id,
+                author_id=dispatcher.user_id,
+                body=f"Note {n}",
+                visibility="public",
+                created_at=utcnow(),
+            )
+        )
+        each.flush()
+    errors: list[Exception] = []
+
+    def change(each: Session) -> None:
+        try:
+            record_event(
+                each,
+                each.get_one(Job, job_id),
+                action="note_added",
+                at=utcnow(),
+                acting=Acting.user(dispatcher),
+                details={"visibility": "public"},
+            )
+            each.commit()
+        except Exception as error:
+            errors.append(error)
+            each.rollback()
+        finally:
+            each.close()
+
+    writers = [threading.Thread(target=change, args=(each,)) for each in sessions]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=15)
+    assert errors == []
+    sender = WebhookSender(
+        sessionmaker(bind=engine, expire_on_commit=False), WebhookSettings(allow_private=True)
+    )
+    while sender.process_one():
+        pass
     queued = committed.scalars(
         select(WebhookDelivery.event_id)
         .where(WebhookDelivery.job_id == job_id, WebhookDelivery.type == "job.note_added")

@@ -1,5 +1,6 @@
 """`GET /metrics` in Prometheus' text format: requests by route and status, pings stored and
-rejected, texts by status, the outbox's depth and age, the database pool in use.
+rejected (the apps' and the tracker apps'), texts by status, the outbox's and the enterprise
+webhook queue's depth and age, the database pool in use.
 
 Off unless a setting allows someone in: `METRICS_TOKEN` (sent as `Authorization: Bearer`)
 or `METRICS_ALLOW_FROM` (addresses or networks, matched against the client address the
@@ -65,6 +66,12 @@ OUTBOX_SQL = text(
     "FILTER (WHERE next_attempt_at <= now())), 0) "
     "FROM messages WHERE status IN ('queued', 'sending') GROUP BY status"
 )
+# Unlike a text, a webhook waits mostly in backoff (its receiver down), not due: its age
+# is from the change, so a receiver down shows before the deliveries start to fail.
+WEBHOOKS_SQL = text(
+    "SELECT status, count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) "
+    "FROM webhook_deliveries WHERE status IN ('queued', 'sending') GROUP BY status"
+)
 TEXTS_SQL = text("SELECT status, count(*) FROM messages GROUP BY status")
 
 
@@ -109,7 +116,8 @@ class Metrics:
 
 
 class DatabaseCollector(Collector):
-    """What the database says at scrape time: texts by status, the outbox, the pool."""
+    """What the database says at scrape time: texts by status, the outbox, the webhook
+    queue, the pool."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -136,15 +144,30 @@ class DatabaseCollector(Collector):
             "How long the oldest due text has waited.",
             labels=["status"],
         )
+        hook_depth = GaugeMetricFamily(
+            "fieldapi_webhook_queue_depth",
+            "Enterprise webhook deliveries waiting to be sent or being sent.",
+            labels=["status"],
+        )
+        hook_age = GaugeMetricFamily(
+            "fieldapi_webhook_queue_oldest_seconds",
+            "How long the oldest undelivered webhook delivery has waited since its change.",
+            labels=["status"],
+        )
         with database(self.app).read_sessions() as db:
             for status, count in db.execute(TEXTS_SQL):
                 texts.add_metric([status], float(count))
             for status, count, waited in db.execute(OUTBOX_SQL):
                 depth.add_metric([status], float(count))
                 age.add_metric([status], float(waited))
+            for status, count, waited in db.execute(WEBHOOKS_SQL):
+                hook_depth.add_metric([status], float(count))
+                hook_age.add_metric([status], float(waited))
         yield texts
         yield depth
         yield age
+        yield hook_depth
+        yield hook_age
 
 
 blp = Blueprint("metrics", __name__)

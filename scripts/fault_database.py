@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import argparse
 import collections
-import importlib.util
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -28,6 +24,10 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import fault_kit  # noqa: E402
+
 BATCH = 50
 
 
@@ -43,15 +43,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.outage = max(0.5, min(args.outage, 60.0))
     args.steady = max(1.0, min(args.steady, 60.0))
     return args
-
-
-def load_bench() -> object:
-    spec = importlib.util.spec_from_file_location("bench_ingest", ROOT / "scripts/bench_ingest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_ingest"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 class Load:
@@ -113,18 +104,10 @@ def run(args: argparse.Namespace) -> int:
     import psycopg
 
     from fieldapi.db import utcnow
-    from fieldapi.localdb import LocalCluster
-    from fieldapi.migrations import upgrade
 
-    bench = load_bench()
-    workdir = Path(tempfile.mkdtemp(prefix="fieldapi-fault-db-"))
-    workdir.chmod(0o755)  # the cluster's owner (postgres, when we are root) must enter it
-    cluster = LocalCluster(root=workdir / "pg", port=40000 + os.getpid() % 5000)
-    server_process: subprocess.Popen[bytes] | None = None
-    try:
-        url = cluster.ensure("faults")
-        upgrade(url)
-        dsn = f"host={cluster.socket_dir} port={cluster.port} user=fieldapi dbname=faults"
+    bench = fault_kit.load_bench()
+    with fault_kit.scratch_database("fieldapi-fault-db-", port_base=40000) as scratch:
+        url, dsn, workdir, cluster = scratch.url, scratch.dsn, scratch.workdir, scratch.cluster
         plan = bench.Plan(args.clients * 2, 0, 0, args.clients, 0)  # type: ignore[attr-defined]
         fleet = bench.seed(url, plan, utcnow())  # type: ignore[attr-defined]
         secret_key = secrets.token_urlsafe(32)
@@ -217,11 +200,6 @@ def run(args: argparse.Namespace) -> int:
         ok = acknowledged > 0 and lost == 0 and restarted == 0 and recover_outage >= 0
         print(f"fault_database: {'OK' if ok else 'MISSED'}", flush=True)
         return 0 if ok else 1
-    finally:
-        if server_process is not None and server_process.poll() is None:
-            server_process.kill()
-        cluster.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

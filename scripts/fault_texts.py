@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import fault_kit  # noqa: E402
+from fault_kit import wait_for, worker  # noqa: E402
+
 LEASE_S = 3.0
 TWILIO_TIMEOUT_S = 2.5
 HELD_ANSWER_S = 1.5  # < the timeout: the client gets its answer; < the lease: no take-over
@@ -41,17 +46,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "fieldapi.cli", "worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def counts(dsn: str) -> dict[str, int]:
     import psycopg
 
@@ -60,36 +54,22 @@ def counts(dsn: str) -> dict[str, int]:
     return {str(status): int(count) for status, count in rows}
 
 
-def wait_for(condition: collections.abc.Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def run(args: argparse.Namespace) -> int:
     import psycopg
     from sqlalchemy.orm import Session
 
     from fieldapi.db import make_engine
-    from fieldapi.localdb import LocalCluster
     from fieldapi.messaging.outbox import queue_message
     from fieldapi.messaging.twilio_fake import FakeTwilio
-    from fieldapi.migrations import upgrade
     from fieldapi.onboarding import create_organization
 
-    workdir = Path(tempfile.mkdtemp(prefix="fieldapi-fault-texts-"))
-    workdir.chmod(0o755)  # the cluster's owner (postgres, when we are root) must enter it
-    cluster = LocalCluster(
-        root=workdir / "pg", port=45000 + os.getpid() % 5000, fast_and_unsafe=True
-    )
     processes: list[subprocess.Popen[bytes]] = []
-    try:
-        url = cluster.ensure("faults")
-        upgrade(url)
-        dsn = f"host={cluster.socket_dir} port={cluster.port} user=fieldapi dbname=faults"
+    with contextlib.ExitStack() as cleanup:
+        scratch = cleanup.enter_context(
+            fault_kit.scratch_database("fieldapi-fault-texts-", port_base=45000, fast=True)
+        )
+        cleanup.callback(fault_kit.stop, processes)  # the workers go before the database
+        url, dsn, workdir = scratch.url, scratch.dsn, scratch.workdir
         engine = make_engine(url)
         with Session(engine) as db:
             organization, _owner = create_organization(
@@ -180,18 +160,6 @@ def run(args: argparse.Namespace) -> int:
         ok = finished and killed and lost == 0 and twice == 0 and unknown_sids == 0
         print(f"fault_texts: {'OK' if ok else 'MISSED'}", flush=True)
         return 0 if ok else 1
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        cluster.stop()
-        import shutil
-
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

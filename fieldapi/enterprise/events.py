@@ -48,6 +48,14 @@ def job_changed(
     )
     if has_webhook is None:
         return
+    # The job's row lock, held to the commit, numbers a job's events in the order their
+    # changes become visible: a concurrent change of the job (a note beside a reschedule)
+    # takes its number, and its view of the job, after this one commits. Without it the
+    # later number could commit first and be sent while the earlier one is still written.
+    # FOR NO KEY UPDATE: the change's own rows (a note) already hold a key-share lock on
+    # the job through their foreign key, which FOR UPDATE would wait for: two notes at
+    # once would deadlock.
+    db.execute(select(Job.id).where(Job.id == job.id).with_for_update(key_share=True))
     db.flush()  # the change itself, so that the view below shows it
     db.refresh(job, attribute_names=["appointments"])
     event_id = uuid.uuid4()

@@ -27,6 +27,7 @@ from fieldapi.locations import arrival, devices, service
 from fieldapi.locations.body import parse_json
 from fieldapi.locations.ingest import ingest_device_pings
 from fieldapi.locations.protocols import osmand, overland, owntracks
+from fieldapi.metrics import count_pings
 
 blp = Blueprint(
     "trackers", __name__, url_prefix="/ingest", description="Tracker apps we did not write"
@@ -60,7 +61,7 @@ def _ingest(
     """The device's owner and what was stored; None for an unknown or revoked token."""
     if not token:
         return None
-    return ingest_device_pings(
+    ingested = ingest_device_pings(
         session(),
         token=token,
         raw_pings=raw_pings,
@@ -70,6 +71,10 @@ def _ingest(
         limits=service.Limits.from_config(current_app.config),
         config=current_app.config,
     )
+    if ingested is not None:
+        result = ingested[1]
+        count_pings(result.stored, result.duplicates, len(result.rejected))
+    return ingested
 
 
 def _owner(token: str | None) -> devices.DeviceOwner | None:

@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 
 from fieldapi.accounts.models import Organization
 from fieldapi.jobs.models import Job
-from fieldapi.messaging.models import Message, OptOut, StatusCallback
+from fieldapi.messaging.models import Message, OptOut, PendingStatusCallback, StatusCallback
 from fieldapi.messaging.twilio_fake import FakeTwilio
 from fieldapi.messaging.worker import Worker
 from tests.conftest import ApiClient
@@ -187,8 +187,8 @@ def test_an_unknown_sid_is_kept_and_answered_200(
     response = post_form(client, PATH, {"MessageSid": sid, "MessageStatus": "delivered"})
 
     assert response.status_code == 200 and response.json == {"result": "pending"}
-    row = db.scalar(select(StatusCallback).where(StatusCallback.message_sid == sid))
-    assert row is not None and row.message_id is None
+    row = db.scalar(select(PendingStatusCallback).where(PendingStatusCallback.message_sid == sid))
+    assert row is not None and row.status == "delivered"
     assert reload(db, sent).status == "sent"
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# Every ping, every text, every action on a job, every delivery report, every event sent
-# to an enterprise: none is ever deleted by the product (docs/scaling.md).
+# A row for every ping, every text, every action on a job, every delivery report, every
+# event sent to an enterprise, kept (pings until their partition expires): docs/scaling.md.
 READY = (
     "location_pings",
     "latest_locations",

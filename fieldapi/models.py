@@ -33,7 +33,13 @@ from fieldapi.locations.models import (  # noqa: F401
     TrackView,
     WorkingHours,
 )
-from fieldapi.messaging.models import InboundMessage, Message, OptOut, StatusCallback  # noqa: F401
+from fieldapi.messaging.models import (  # noqa: F401
+    InboundMessage,
+    Message,
+    OptOut,
+    PendingStatusCallback,
+    StatusCallback,
+)
 from fieldapi.public.models import VisitTracking  # noqa: F401
 from fieldapi.rate_limit_storage import RateLimitCounter
 

@@ -3,7 +3,8 @@
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# passcodes are asked for before anyone is known, so those tables are keyed by phone.
+# passcodes are asked for before anyone is known, so those tables are keyed by phone; a
+# status callback for a SID no text has yet (sms_pending_callbacks) has no organization yet.
 GLOBAL_TABLES = {
     "organizations",
     "alembic_version",
@@ -12,6 +13,7 @@ GLOBAL_TABLES = {
     "passcode_requests",
     "passcode_sources",
     "rate_limit_counters",
+    "sms_pending_callbacks",
 }
 
 

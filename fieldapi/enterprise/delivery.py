@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,6 +60,7 @@ class WebhookSettings:
 
 @dataclass(frozen=True)
 class Claimed:
+    organization_id: uuid.UUID
     delivery_id: int
     attempt: int
     url: str | None
@@ -149,6 +151,7 @@ class WebhookSender:
             row.lease_until = now + timedelta(seconds=self.settings.lease_s)
             row.leased_by = self.name
             claimed = Claimed(
+                row.organization_id,
                 row.id,
                 row.attempts,
                 None if hook is None else hook.url,
@@ -189,7 +192,11 @@ class WebhookSender:
     def record(self, claimed: Claimed, outcome: Outcome) -> None:
         now = self.clock()
         with self.sessions() as db:
-            row = db.get(WebhookDelivery, claimed.delivery_id, with_for_update=True)
+            row = db.get(
+                WebhookDelivery,
+                (claimed.organization_id, claimed.delivery_id),
+                with_for_update=True,
+            )
             if row is None or row.leased_by != self.name or row.attempts != claimed.attempt:
                 return  # our lease ran out and another worker has it now
             entry = {

@@ -12,8 +12,10 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    PrimaryKeyConstraint,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -80,11 +82,16 @@ class WebhookDelivery(Base):
             postgresql_where=text("status IN ('queued', 'sending')"),
         ),
         Index("ix_webhook_deliveries_job_id_id", "job_id", "id"),
-        Index("ix_webhook_deliveries_organization_id_id", "organization_id", "id"),
+        # Keyed within the enterprise (the distribution column, docs/scaling.md); the key
+        # also serves the enterprise's list of its deliveries.
+        PrimaryKeyConstraint("organization_id", "id"),
+        UniqueConstraint(
+            "organization_id", "event_id", name="uq_webhook_deliveries_organization_id_event_id"
+        ),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    event_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
+    event_id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(64))

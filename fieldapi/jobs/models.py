@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    PrimaryKeyConstraint,
     String,
     Text,
     exists,
@@ -170,12 +171,13 @@ DEFAULT_COMPLETE_REASONS: tuple[tuple[str, str, str], ...] = (
 class ActivityEvent(Base):
     __tablename__ = "activity_events"
     __table_args__ = (
+        PrimaryKeyConstraint("organization_id", "id"),  # distributable (docs/scaling.md)
         Index(
             "ix_activity_events_organization_id_job_id_at", "organization_id", "job_id", "at", "id"
         ),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     appointment_id: Mapped[uuid.UUID | None]

@@ -1,9 +1,10 @@
 """Delivery status: Twilio's callbacks move a message's status forward, never back.
 
-A callback is stored once per (SID, status), so a repeat changes nothing. One that arrives
-before the worker has recorded the SID (Twilio can be that fast) waits in the table and is
-applied by `attach_pending_callbacks` when the SID is recorded; both sides take the same
-advisory lock on the SID, so neither can miss the other.
+A callback is stored once per (SID, status), so a repeat changes nothing. It carries only
+the SID: its text is found by the SID across organizations (ix_messages_twilio_sid). One
+that arrives before the worker has recorded the SID (Twilio can be that fast) waits as a
+`PendingStatusCallback` and is applied by `attach_pending_callbacks` when the SID is
+recorded; both sides take the same advisory lock on the SID, so neither can miss the other.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from fieldapi.messaging.message_status import MessageStatus, move
-from fieldapi.messaging.models import Message, StatusCallback
+from fieldapi.messaging.models import Message, PendingStatusCallback, StatusCallback
 from fieldapi.messaging.optouts import record_opt_out
 from fieldapi.messaging.transports import PERMANENT_OPT_OUT_CODE
 
@@ -69,22 +70,45 @@ def lock_sid(db: Session, sid: str) -> None:
     db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:sid, 0))"), {"sid": sid})
 
 
-def _advance(db: Session, message: Message, callback: StatusCallback, now: datetime) -> bool:
-    callback.message_id = message.id
-    callback.organization_id = message.organization_id
-    if STATUS_RANK[callback.status] <= rank(message.status):
+def _advance(
+    db: Session, message: Message, status: str, error_code: int | None, now: datetime
+) -> bool:
+    if STATUS_RANK[status] <= rank(message.status):
         return False
-    if callback.error_code is not None:
-        message.error_code = callback.error_code
-        message.error_message = DELIVERY_ERRORS.get(
-            callback.error_code, f"Twilio error {callback.error_code}."
-        )
-        if callback.error_code == PERMANENT_OPT_OUT_CODE:
-            record_opt_out(
-                db, message.to_phone, source="twilio", keyword=str(callback.error_code), now=now
-            )
-    move(db, message, MessageStatus(callback.status), now)
+    if error_code is not None:
+        message.error_code = error_code
+        message.error_message = DELIVERY_ERRORS.get(error_code, f"Twilio error {error_code}.")
+        if error_code == PERMANENT_OPT_OUT_CODE:
+            record_opt_out(db, message.to_phone, source="twilio", keyword=str(error_code), now=now)
+    move(db, message, MessageStatus(status), now)
     return True
+
+
+def _store(
+    db: Session, message: Message, status: str, error_code: int | None, now: datetime
+) -> bool:
+    """Record one callback of `message`; False when this very callback was stored before."""
+    assert message.twilio_sid is not None
+    stored = db.scalar(
+        insert(StatusCallback)
+        .values(
+            organization_id=message.organization_id,
+            message_id=message.id,
+            message_sid=message.twilio_sid,
+            status=status,
+            error_code=error_code,
+            received_at=now,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[
+                StatusCallback.organization_id,
+                StatusCallback.message_sid,
+                StatusCallback.status,
+            ]
+        )
+        .returning(StatusCallback.id)
+    )
+    return stored is not None
 
 
 def receive_status_callback(
@@ -92,21 +116,22 @@ def receive_status_callback(
 ) -> CallbackResult:
     """Store and apply one status callback (`status` must be one of STATUS_RANK); commits."""
     lock_sid(db, sid)
-    callback_id = db.scalar(
-        insert(StatusCallback)
-        .values(message_sid=sid, status=status, error_code=error_code, received_at=now)
-        .on_conflict_do_nothing(index_elements=[StatusCallback.message_sid, StatusCallback.status])
-        .returning(StatusCallback.id)
-    )
-    if callback_id is None:
-        db.commit()
-        return CallbackResult.DUPLICATE
-    callback = db.get_one(StatusCallback, callback_id)
     message = db.scalar(select(Message).where(Message.twilio_sid == sid).with_for_update())
     if message is None:
+        kept = db.scalar(
+            insert(PendingStatusCallback)
+            .values(message_sid=sid, status=status, error_code=error_code, received_at=now)
+            .on_conflict_do_nothing(
+                index_elements=[PendingStatusCallback.message_sid, PendingStatusCallback.status]
+            )
+            .returning(PendingStatusCallback.id)
+        )
         db.commit()
-        return CallbackResult.PENDING
-    applied = _advance(db, message, callback, now)
+        return CallbackResult.PENDING if kept is not None else CallbackResult.DUPLICATE
+    if not _store(db, message, status, error_code, now):
+        db.commit()
+        return CallbackResult.DUPLICATE
+    applied = _advance(db, message, status, error_code, now)
     db.commit()
     return CallbackResult.APPLIED if applied else CallbackResult.IGNORED
 
@@ -118,24 +143,22 @@ def attach_pending_callbacks(db: Session, message: Message, now: datetime) -> in
     """
     assert message.twilio_sid is not None
     pending = db.scalars(
-        select(StatusCallback)
-        .where(
-            StatusCallback.message_sid == message.twilio_sid, StatusCallback.message_id.is_(None)
-        )
-        .order_by(StatusCallback.id)
+        delete(PendingStatusCallback)
+        .where(PendingStatusCallback.message_sid == message.twilio_sid)
+        .returning(PendingStatusCallback)
     ).all()
     # Apply in status order: Twilio does not promise to call back in order.
-    for callback in sorted(pending, key=lambda c: STATUS_RANK[c.status]):
-        _advance(db, message, callback, now)
+    for callback in sorted(pending, key=lambda c: (STATUS_RANK[c.status], c.id)):
+        if _store(db, message, callback.status, callback.error_code, callback.received_at):
+            _advance(db, message, callback.status, callback.error_code, now)
     return len(pending)
 
 
 def purge_unmatched_callbacks(db: Session, now: datetime) -> int:
     """Forget callbacks that never matched a message (someone else's SIDs); commits."""
     result = db.execute(
-        delete(StatusCallback).where(
-            StatusCallback.message_id.is_(None),
-            StatusCallback.received_at < now - UNMATCHED_CALLBACKS_KEPT,
+        delete(PendingStatusCallback).where(
+            PendingStatusCallback.received_at < now - UNMATCHED_CALLBACKS_KEPT
         )
     )
     db.commit()

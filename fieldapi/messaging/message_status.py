@@ -61,7 +61,7 @@ def move(db: Session, message: Message, to: MessageStatus, now: datetime) -> Non
 
 def _report_outcome(db: Session, message: Message, now: datetime) -> None:
     """The job's activity log gets the outcome (a text of no job: nothing)."""
-    if message.job_id is None or message.organization_id is None:
+    if message.job_id is None:
         return
     record_text_outcome(
         db,

@@ -10,8 +10,10 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -19,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldapi.db import Base, IdMixin, utcnow
+from fieldapi.db import Base, IdMixin, new_id, utcnow
 
 
 class MessageStatus(enum.StrEnum):
@@ -38,9 +40,19 @@ class MessageStatus(enum.StrEnum):
 MESSAGE_STATUSES = tuple(str(status) for status in MessageStatus)
 
 
-class Message(IdMixin, Base):
+class Message(Base):
+    """A text, keyed within its organization (the distribution column, docs/scaling.md)."""
+
     __tablename__ = "messages"
     __table_args__ = (
+        PrimaryKeyConstraint("organization_id", "id"),
+        # Twilio's SID is unique world-wide; per organization is what a distributed table
+        # can enforce. The status callback finds its text by the SID alone through
+        # ix_messages_twilio_sid.
+        UniqueConstraint(
+            "organization_id", "twilio_sid", name="uq_messages_organization_id_twilio_sid"
+        ),
+        Index("ix_messages_twilio_sid", "twilio_sid"),
         Index("ix_messages_due", "next_attempt_at", postgresql_where=text("status = 'queued'")),
         Index("ix_messages_organization_id_queued_at", "organization_id", "queued_at"),
         Index("ix_messages_queued_at", "queued_at"),  # the latest outcomes (`fieldapi status`)
@@ -52,7 +64,8 @@ class Message(IdMixin, Base):
         ),
     )
 
-    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
     to_phone: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(String(32))
@@ -61,7 +74,7 @@ class Message(IdMixin, Base):
         ForeignKey("appointments.id", ondelete="SET NULL")
     )
     status: Mapped[str] = mapped_column(String(20), default=MessageStatus.QUEUED.value)
-    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    twilio_sid: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[int | None]
     error_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -109,20 +122,50 @@ class InboundMessage(IdMixin, Base):
 
 
 class StatusCallback(Base):
-    """Each delivery callback Twilio sent, once per (message SID, status).
+    """Each delivery callback Twilio sent for one of our texts, once per (SID, status).
 
-    The unique pair makes a repeated callback a no-op. A callback that arrives before the
-    worker has recorded the SID waits here (`message_id` NULL) and is applied when it does.
+    The unique key makes a repeated callback a no-op. A callback that arrives before the
+    worker has recorded the SID has no text (nor organization) yet: it waits in
+    `PendingStatusCallback` and moves here when the SID is recorded.
     """
 
     __tablename__ = "sms_status_callbacks"
     __table_args__ = (
-        UniqueConstraint("message_sid", "status"),
-        Index(
-            "ix_sms_status_callbacks_unmatched",
-            "received_at",
-            postgresql_where=text("message_id IS NULL"),
+        PrimaryKeyConstraint("organization_id", "id"),
+        UniqueConstraint(
+            "organization_id",
+            "message_sid",
+            "status",
+            name="uq_sms_status_callbacks_organization_id_message_sid",
         ),
+        ForeignKeyConstraint(
+            ["organization_id", "message_id"],
+            ["messages.organization_id", "messages.id"],
+            ondelete="CASCADE",
+            name="fk_sms_status_callbacks_message_id_messages",
+        ),
+    )
+
+    organization_id: Mapped[uuid.UUID]  # the message's
+    id: Mapped[int] = mapped_column(BigInteger, Identity())
+    message_id: Mapped[uuid.UUID]
+    message_sid: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[int | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingStatusCallback(Base):
+    """A status callback for a SID no text of ours has (yet): Twilio can call back before
+    the worker has recorded the SID. Once per (SID, status); moved to `StatusCallback` when
+    the SID is recorded, forgotten after `UNMATCHED_CALLBACKS_KEPT` (someone else's SIDs).
+
+    Small and short-lived, with no organization known: a local table (docs/scaling.md)."""
+
+    __tablename__ = "sms_pending_callbacks"
+    __table_args__ = (
+        UniqueConstraint("message_sid", "status"),
+        Index("ix_sms_pending_callbacks_received_at", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -130,7 +173,3 @@ class StatusCallback(Base):
     status: Mapped[str] = mapped_column(String(20))
     error_code: Mapped[int | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    message_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("messages.id", ondelete="CASCADE")
-    )
-    organization_id: Mapped[uuid.UUID | None]  # the message's, once matched

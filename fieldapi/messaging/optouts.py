@@ -43,7 +43,7 @@ def last_organization_texting(db: Session, phone: str) -> uuid.UUID | None:
     """The organization of the newest text queued for `phone`."""
     return db.scalar(
         select(Message.organization_id)
-        .where(Message.to_phone == phone, Message.organization_id.is_not(None))
+        .where(Message.to_phone == phone)
         .order_by(Message.queued_at.desc())
         .limit(1)
     )

@@ -18,7 +18,7 @@ from fieldapi.phones import InvalidPhone, region_of, to_e164
 def queue_message(
     db: Session,
     *,
-    organization_id: uuid.UUID | None,
+    organization_id: uuid.UUID,
     to: str,
     body: str,
     purpose: str,

@@ -99,8 +99,9 @@ def retry_delay(
 
 @dataclass(frozen=True)
 class Claim:
-    """A text this worker holds: identified by its id, our name and the attempt number."""
+    """A text this worker holds: identified by its key, our name and the attempt number."""
 
+    organization_id: uuid.UUID
     message_id: uuid.UUID
     to: str
     body: str
@@ -201,6 +202,7 @@ class Worker:
                 message.lease_until = now + timedelta(seconds=self.settings.lease_s)
                 message.leased_by = self.name
                 claim = Claim(
+                    message.organization_id,
                     message.id,
                     message.to_phone,
                     message.body,
@@ -268,6 +270,7 @@ class Worker:
                     message = db.scalar(
                         select(Message)
                         .where(
+                            Message.organization_id == claim.organization_id,
                             Message.id == claim.message_id,
                             Message.status == MessageStatus.SENDING,
                             Message.leased_by == claim.leased_by,

@@ -99,7 +99,7 @@ def queue(db: Session) -> Callable[..., Message]:
     """Queue (and commit) a text, the way services do."""
 
     def make(
-        organization: Organization | None,
+        organization: Organization,
         to: str | None = None,
         body: str = "Sam from Done Right Home Services is on the way.",
         purpose: str = "on_my_way",
@@ -107,7 +107,7 @@ def queue(db: Session) -> Callable[..., Message]:
     ) -> Message:
         message = queue_message(
             db,
-            organization_id=organization.id if organization else None,
+            organization_id=organization.id,
             to=to or unique_phone(),
             body=body,
             purpose=purpose,

@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from fieldapi.accounts.models import Organization
 from fieldapi.jobs.models import Job
-from fieldapi.messaging.models import Message, OptOut, StatusCallback
+from fieldapi.messaging.models import Message, OptOut, PendingStatusCallback, StatusCallback
 from fieldapi.messaging.twilio_fake import FakeTwilio
 from fieldapi.messaging.worker import Worker
 from tests.conftest import ApiClient
@@ -187,8 +187,8 @@ def test_an_unknown_sid_is_kept_and_answered_200(
     response = post_form(client, PATH, {"MessageSid": sid, "MessageStatus": "delivered"})
 
     assert response.status_code == 200 and response.json == {"result": "pending"}
-    row = db.scalar(select(StatusCallback).where(StatusCallback.message_sid == sid))
-    assert row is not None and row.message_id is None
+    row = db.scalar(select(PendingStatusCallback).where(PendingStatusCallback.message_sid == sid))
+    assert row is not None and row.status == "delivered"
     assert reload(db, sent).status == "sent"
 
 
@@ -317,3 +317,36 @@ def test_a_body_that_is_not_utf8_is_400(client: ApiClient) -> None:
 def test_get_is_405_json(client: ApiClient) -> None:
     response = client.get(PATH)
     assert response.status_code == 405 and response.is_json
+
+
+def test_each_organization_s_callback_finds_its_own_text_by_the_sid_alone(
+    client: ApiClient,
+    db: Session,
+    org: Organization,
+    other_org: Organization,
+    queue: Callable[..., Message],
+    make_worker: Callable[..., Worker],
+    fake_twilio: FakeTwilio,
+) -> None:
+    ours, theirs = queue(org), queue(other_org)
+    assert make_worker().run(once=True) == 2  # until none is due
+
+    assert callback(client, fake_twilio, reload(db, theirs), "delivered").json == {
+        "result": "applied"
+    }
+    assert callback(client, fake_twilio, reload(db, ours), "undelivered").json == {
+        "result": "applied"
+    }
+    assert (reload(db, ours).status, reload(db, theirs).status) == ("undelivered", "delivered")
+    stored = db.execute(select(StatusCallback.organization_id, StatusCallback.message_id)).all()
+    assert sorted(stored) == sorted([(org.id, ours.id), (other_org.id, theirs.id)])
+
+
+def test_the_lookup_by_sid_across_organizations_has_an_index_of_its_own(db: Session) -> None:
+    # Without ix_messages_twilio_sid the planner walks the whole (organization_id,
+    # twilio_sid) key instead (a full index scan, as slow as the table grows).
+    db.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(
+        db.scalars(text("EXPLAIN SELECT * FROM messages WHERE twilio_sid = 'SM1' FOR UPDATE")).all()
+    )
+    assert "Index Scan using ix_messages_twilio_sid" in plan, plan

@@ -17,7 +17,7 @@ from fieldapi.accounts.models import Organization
 from fieldapi.db import utcnow
 from fieldapi.jobs.models import Job
 from fieldapi.messaging.delivery import CallbackResult, receive_status_callback
-from fieldapi.messaging.models import Message, OptOut, StatusCallback
+from fieldapi.messaging.models import Message, OptOut, PendingStatusCallback, StatusCallback
 from fieldapi.messaging.transports import (
     ConsoleTransport,
     SendResult,
@@ -416,8 +416,14 @@ def test_a_callback_that_beats_the_worker_is_applied_when_the_sid_is_recorded(
     assert (stored.status, stored.twilio_sid) == ("delivered", sid)
     assert stored.delivered_at is not None
     callbacks = db.scalars(select(StatusCallback).where(StatusCallback.message_sid == sid)).all()
-    assert {c.message_id for c in callbacks} == {message.id}
+    assert sorted((c.organization_id, c.message_id, c.status) for c in callbacks) == [
+        (org.id, message.id, "delivered"),
+        (org.id, message.id, "sent"),
+    ]
+    assert db.scalars(select(PendingStatusCallback)).all() == []
     assert [e.action for e in activity(db, job)] == ["text_delivered"]
+    again = receive_status_callback(db, sid=sid, status="delivered", error_code=None, now=utcnow())
+    assert again is CallbackResult.DUPLICATE
 
 
 def test_the_console_transport_logs_the_text_and_marks_it_sent(
@@ -529,7 +535,9 @@ def test_periodic_work_runs_the_location_maintenance_and_forgets_stale_callbacks
     periodic_work(db, now, app.config)
 
     assert seen == [now]
-    kept = db.scalars(select(StatusCallback.message_sid).order_by(StatusCallback.id)).all()
+    kept = db.scalars(
+        select(PendingStatusCallback.message_sid).order_by(PendingStatusCallback.id)
+    ).all()
     assert kept == ["SM" + "1" * 32]
 
 

@@ -196,7 +196,7 @@ def test_a_worker_killed_mid_send_loses_nothing(
 
     def held() -> bool:
         committed.rollback()
-        message = committed.get_one(Message, message_id, populate_existing=True)
+        message = committed.get_one(Message, (organization_id, message_id), populate_existing=True)
         return message.status == "sending" and message.leased_by == doomed.name
 
     wait_until(held, "the first worker to hold the text")
@@ -208,7 +208,7 @@ def test_a_worker_killed_mid_send_loses_nothing(
 
     def sent() -> Message | None:
         committed.rollback()
-        message = committed.get_one(Message, message_id, populate_existing=True)
+        message = committed.get_one(Message, (organization_id, message_id), populate_existing=True)
         return message if message.status == "sent" else None
 
     message = wait_until(sent, "the second worker to send the text after the lease")

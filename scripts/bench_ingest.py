@@ -25,11 +25,9 @@ import json
 import os
 import random
 import secrets
-import shutil
 import statistics
 import struct
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -42,6 +40,8 @@ from benchkit import (
     ROOT,
     CpuMeter,
     Fleet,
+    api_command,
+    api_env,
     free_port,
     http_request,
     issue_tokens,
@@ -51,6 +51,7 @@ from benchkit import (
     send,
     server,
     settle,
+    throwaway_cluster,
     walk,
 )
 
@@ -139,20 +140,11 @@ def bench(plan: Plan, durable: bool) -> int:
     from sqlalchemy.sql import text
 
     from fieldapi.db import utcnow
-    from fieldapi.localdb import LocalCluster
     from fieldapi.locations.service import TEAM_MAP_SQL, team_map_params
-    from fieldapi.migrations import upgrade
 
-    workdir = Path(tempfile.mkdtemp(prefix="fieldapi-bench-"))
-    workdir.chmod(0o755)  # the cluster's owner (postgres, when we are root) must enter it
-    cluster = LocalCluster(
-        root=workdir / "pg", port=50000 + os.getpid() % 5000, fast_and_unsafe=not durable
-    )
     t_start = time.monotonic()
-    try:
-        url = cluster.ensure("bench")
-        upgrade(url)
-        dsn = f"host={cluster.socket_dir} port={cluster.port} user=fieldapi dbname=bench"
+    with throwaway_cluster("fieldapi-bench-", 50000, durable=durable) as (database,):
+        url, dsn, workdir = database.url, database.dsn, database.workdir
         now = utcnow()
         fleet = seed(url, plan, now)
         workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
@@ -200,8 +192,7 @@ def bench(plan: Plan, durable: bool) -> int:
             )
         print(f"  generated in {time.monotonic() - t_start:.0f} s", flush=True)
 
-        postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
-        cpu = CpuMeter(postmaster)
+        cpu = CpuMeter(database.postmaster)
         # (a) COPY: the same pings, same order, same table, one transaction.
         with psycopg.connect(dsn) as conn:
             cpu.start()
@@ -228,22 +219,9 @@ def bench(plan: Plan, durable: bool) -> int:
         print(fmt_cpu(copy_cpu, total), flush=True)
 
         secret_key = secrets.token_urlsafe(32)
-        env = dict(
-            os.environ,
-            FIELDAPI_ENV="production",
-            SECRET_KEY=secret_key,
-            DATABASE_URL=url,
-            PUBLIC_BASE_URL="http://127.0.0.1",  # no text is sent: no worker runs
-            SMS_TRANSPORT="twilio",
-            TWILIO_AUTH_TOKEN="bench",
-            FIELDAPI_VAR_DIR=str(workdir / "var"),
-        )
-        env.pop("ACCESS_LOG", None)
+        env = api_env(url, workdir, secret_key)
         api_port, bare_port = free_port(), free_port()
-        api = [sys.executable, "-m", "fieldapi.cli", "serve", "--host", "127.0.0.1"]
-        with server(
-            [*api, "--port", str(api_port)], api_port, env, workdir / "api.log"
-        ) as api_server:
+        with server(api_command(api_port), api_port, env, workdir / "api.log") as api_server:
             cpu.api = api_server.pid
             tokens = issue_tokens(url, secret_key, [fleet.dispatcher_id, *fleet.technician_ids])
 
@@ -371,9 +349,6 @@ def bench(plan: Plan, durable: bool) -> int:
             and map_ms / raw_ms <= TARGETS["e/raw"]
         )
         return 0 if ok else 1
-    finally:
-        cluster.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,30 +26,41 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import math
-import multiprocessing
 import os
 import random
 import secrets
-import shutil
-import socket
 import statistics
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchkit import (
+    ROOT,
+    CpuMeter,
+    Fleet,
+    api_command,
+    api_env,
+    free_port,
+    http_request,
+    issue_tokens,
+    median_ms,
+    run_clients,
+    seed_fleet,
+    send,
+    server,
+    settle,
+    throwaway_cluster,
+    walk,
+)
+
 BATCH = 500
-CHICAGO = (41.8781, -87.6298)
 TARGETS = {"b/a": 0.30, "c/d": 0.50, "e/raw": 2.0}
 ROUNDS = 5  # of (c) and (d), alternated
 
@@ -92,132 +103,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
 # ---- data ------------------------------------------------------------------------------
 
 
-@dataclass
-class Fleet:
-    organization_id: uuid.UUID
-    dispatcher_id: uuid.UUID
-    technician_ids: list[uuid.UUID]
-
-
 def seed(url: str, plan: Plan, now: datetime) -> Fleet:
-    """One organization: a dispatcher, the technicians, and a third of them on a job."""
-    from geoalchemy2.shape import from_shape
-    from shapely.geometry import Point
-    from sqlalchemy.orm import Session
-
-    from fieldapi.accounts.models import Organization, User
-    from fieldapi.db import make_engine
-    from fieldapi.jobs.models import Appointment, Customer, Job
-
-    engine = make_engine(url)
-    organization_id, dispatcher_id = uuid.uuid4(), uuid.uuid4()
-    technicians = [uuid.uuid4() for _ in range(plan.technicians)]
-    with Session(engine) as db:
-        db.add(Organization(id=organization_id, name="Bench HVAC", timezone="America/Chicago"))
-        db.flush()
-        db.add(
-            User(
-                id=dispatcher_id,
-                organization_id=organization_id,
-                name="Bench Dispatcher",
-                phone="+13126999999",
-                role="dispatcher",
-            )
-        )
-        db.add_all(
-            User(
-                id=user_id,
-                organization_id=organization_id,
-                name=f"Technician {n:04d}",
-                phone=f"+1312{7000000 + n}",
-                role="technician",
-            )
-            for n, user_id in enumerate(technicians)
-        )
-        customers = [
-            Customer(
-                id=uuid.uuid4(),
-                organization_id=organization_id,
-                name=f"Customer {n}",
-                site=from_shape(Point(CHICAGO[1] + n * 1e-3, CHICAGO[0]), srid=4326),
-                timezone="America/Chicago",
-            )
-            for n in range(50)
-        ]
-        db.add_all(customers)
-        db.flush()
-        # Bench fixture rows, written directly: an appointment on the way or started for
-        # a third of the team, so the map's per-member appointment lookup does real work.
-        for n, technician_id in enumerate(technicians[::3]):
-            started = n % 2 == 0
-            job = Job(
-                id=uuid.uuid4(),
-                organization_id=organization_id,
-                customer_id=customers[n % len(customers)].id,
-                title=f"Job {n}",
-                status="in_progress" if started else "scheduled",
-            )
-            db.add(job)
-            db.flush()
-            db.add(
-                Appointment(
-                    organization_id=organization_id,
-                    job_id=job.id,
-                    starts_at=now - timedelta(minutes=30),
-                    duration_min=60,
-                    technician_id=technician_id,
-                    status="started" if started else "enroute",
-                )
-            )
-        db.commit()
-    engine.dispose()
-    return Fleet(organization_id, dispatcher_id, technicians)
-
-
-def issue_tokens(url: str, secret_key: str, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    from sqlalchemy.orm import Session
-
-    from fieldapi.accounts.models import User
-    from fieldapi.accounts.sessions import open_session
-    from fieldapi.db import make_engine, utcnow
-
-    engine = make_engine(url)
-    tokens = {}
-    with Session(engine) as db:
-        for user_id in user_ids:
-            user = db.get_one(User, user_id)
-            tokens[user_id] = open_session(
-                db, user, secret_key=secret_key, now=utcnow()
-            ).access_token
-        db.commit()
-    engine.dispose()
-    return tokens
-
-
-def walk(rng: random.Random, count: int, end: datetime) -> list[dict[str, Any]]:
-    """A technician's day: a ping every 5 s, driving around Chicago."""
-    lat = CHICAGO[0] + rng.uniform(-0.2, 0.2)
-    lon = CHICAGO[1] + rng.uniform(-0.2, 0.2)
-    heading = rng.uniform(0, 360)
-    pings = []
-    for n in range(count):
-        speed = rng.uniform(0, 20)
-        heading = (heading + rng.uniform(-20, 20)) % 360
-        lat += speed * 5 * math.cos(math.radians(heading)) / 111_320
-        lon += speed * 5 * math.sin(math.radians(heading)) / (111_320 * 0.745)
-        at = end - timedelta(seconds=5 * (count - n))
-        pings.append(
-            {
-                "recorded_at": at.isoformat().replace("+00:00", "Z"),
-                "lat": round(lat, 6),
-                "lon": round(lon, 6),
-                "accuracy_m": rng.choice((5, 8, 12, 20, 35)),
-                "speed_mps": round(speed, 1),
-                "heading_deg": round(heading, 1),
-                "battery_pct": rng.randint(20, 100),
-            }
-        )
-    return pings
+    return seed_fleet(url, plan.technicians, now)
 
 
 def ewkb_point(lon: float, lat: float) -> str:
@@ -233,13 +120,9 @@ def copy_lines(organization_id: uuid.UUID, user_id: uuid.UUID, pings: list[dict]
     )
 
 
-def http_request(method: str, path: str, token: str, body: bytes = b"") -> bytes:
-    head = (
-        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        "Connection: close\r\n\r\n"
-    )
-    return head.encode() + body
+def fmt_cpu(seconds: tuple[float, float], pings: int) -> str:
+    api, pg = (1000 * s / max(1, pings) for s in seconds)
+    return f"    CPU s per 1,000 pings: API {api:.3f}, PostgreSQL {pg:.3f}"
 
 
 def raw_request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
@@ -249,150 +132,6 @@ def raw_request(method: str, path: str, headers: dict[str, str], body: bytes = b
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
     return head.encode() + body
-
-
-# ---- clients ---------------------------------------------------------------------------
-
-_REQUESTS: list[bytes] = []  # set before the client processes fork; shared copy-on-write
-
-
-def send(port: int, raw: bytes) -> tuple[int, bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
-        conn.sendall(raw)
-        chunks = []
-        while chunk := conn.recv(262144):
-            chunks.append(chunk)
-    response = b"".join(chunks)
-    head, _, body = response.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
-
-
-def _client(index: int, clients: int, port: int, count: bool, go: Any, results: Any) -> None:
-    go.wait()
-    started = time.monotonic()
-    stored = failed = 0
-    for raw in _REQUESTS[index::clients]:
-        status, body = send(port, raw)
-        if status == 200:
-            stored += json.loads(body)["stored"] if count else 0
-        else:
-            failed += 1
-            if failed <= 3:
-                print(f"  client {index}: HTTP {status} {body[:200]!r}", file=sys.stderr)
-    results.put((started, time.monotonic(), stored, failed))
-
-
-def run_clients(
-    port: int, requests: list[bytes], clients: int, *, count: bool = True
-) -> tuple[float, int, int]:
-    """Send every request from `clients` processes; wall seconds, pings stored, failures."""
-    global _REQUESTS
-    _REQUESTS = requests
-    context = multiprocessing.get_context("fork")
-    go, results = context.Event(), context.Queue()
-    processes = [
-        context.Process(target=_client, args=(n, clients, port, count, go, results))
-        for n in range(clients)
-    ]
-    for process in processes:
-        process.start()
-    time.sleep(0.3)
-    go.set()
-    outcomes = [results.get(timeout=600) for _ in processes]
-    for process in processes:
-        process.join()
-    _REQUESTS = []
-    seconds = max(o[1] for o in outcomes) - min(o[0] for o in outcomes)
-    return seconds, sum(o[2] for o in outcomes), sum(o[3] for o in outcomes)
-
-
-# ---- servers ---------------------------------------------------------------------------
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of `pid`, its live children and the children it reaped."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    parents: dict[int, list[int]] = {}
-    stats: dict[int, list[str]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(entry)] = fields
-        parents.setdefault(int(fields[1]), []).append(int(entry))
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        fields = stats.get(current)
-        if fields is None:
-            continue
-        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-        todo.extend(parents.get(current, []))
-    return total / tick
-
-
-class CpuMeter:
-    """CPU seconds the API server and PostgreSQL spent between `start` and `stop`."""
-
-    def __init__(self, postmaster: int) -> None:
-        self.postmaster = postmaster
-        self.api: int | None = None
-        self._before = (0.0, 0.0)
-
-    def start(self) -> None:
-        self._before = self._now()
-
-    def stop(self) -> tuple[float, float]:
-        api, pg = self._now()
-        return api - self._before[0], pg - self._before[1]
-
-    def _now(self) -> tuple[float, float]:
-        api = tree_cpu_seconds(self.api) if self.api else 0.0
-        return api, tree_cpu_seconds(self.postmaster)
-
-
-def fmt_cpu(seconds: tuple[float, float], pings: int) -> str:
-    api, pg = (1000 * s / max(1, pings) for s in seconds)
-    return f"    CPU s per 1,000 pings: API {api:.3f}, PostgreSQL {pg:.3f}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def server(
-    command: list[str], port: int, env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if send(port, http_request("GET", "/healthz", "-"))[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # ---- one position per request -----------------------------------------------------------
@@ -573,20 +312,6 @@ def measure_one_position(
 # ---- the run ---------------------------------------------------------------------------
 
 
-def settle(dsn: str) -> None:
-    """What autovacuum and the checkpointer do after a bulk load, done now and waited for,
-    so that they do not run during one measurement and not during its baseline."""
-    import psycopg
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-        conn.execute("CHECKPOINT")
-
-
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
 def fmt_rate(value: float, unit: str) -> str:
     return f"{value:>10,.0f} {unit}"
 
@@ -604,20 +329,11 @@ def bench(plan: Plan, durable: bool) -> int:
     from sqlalchemy.sql import text
 
     from fieldapi.db import utcnow
-    from fieldapi.localdb import LocalCluster
     from fieldapi.locations.service import TEAM_MAP_SQL, team_map_params
-    from fieldapi.migrations import upgrade
 
-    workdir = Path(tempfile.mkdtemp(prefix="fieldapi-bench-"))
-    workdir.chmod(0o755)  # the cluster's owner (postgres, when we are root) must enter it
-    cluster = LocalCluster(
-        root=workdir / "pg", port=50000 + os.getpid() % 5000, fast_and_unsafe=not durable
-    )
     t_start = time.monotonic()
-    try:
-        url = cluster.ensure("bench")
-        upgrade(url)
-        dsn = f"host={cluster.socket_dir} port={cluster.port} user=fieldapi dbname=bench"
+    with throwaway_cluster("fieldapi-bench-", 50000, durable=durable) as (database,):
+        url, dsn, workdir = database.url, database.dsn, database.workdir
         now = utcnow()
         fleet = seed(url, plan, now)
         workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
@@ -647,8 +363,7 @@ def bench(plan: Plan, durable: bool) -> int:
         bodies = [json.dumps({"pings": chunk}).encode() for _user, chunk in batches]
         print(f"  generated in {time.monotonic() - t_start:.0f} s", flush=True)
 
-        postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
-        cpu = CpuMeter(postmaster)
+        cpu = CpuMeter(database.postmaster)
         # (a) COPY: the same pings, same order, same table, one transaction.
         with psycopg.connect(dsn) as conn:
             cpu.start()
@@ -675,22 +390,9 @@ def bench(plan: Plan, durable: bool) -> int:
         print(fmt_cpu(copy_cpu, total), flush=True)
 
         secret_key = secrets.token_urlsafe(32)
-        env = dict(
-            os.environ,
-            FIELDAPI_ENV="production",
-            SECRET_KEY=secret_key,
-            DATABASE_URL=url,
-            PUBLIC_BASE_URL="http://127.0.0.1",  # no text is sent: no worker runs
-            SMS_TRANSPORT="twilio",
-            TWILIO_AUTH_TOKEN="bench",
-            FIELDAPI_VAR_DIR=str(workdir / "var"),
-        )
-        env.pop("ACCESS_LOG", None)
+        env = api_env(url, workdir, secret_key)
         api_port, bare_port = free_port(), free_port()
-        api = [sys.executable, "-m", "fieldapi.cli", "serve", "--host", "127.0.0.1"]
-        with server(
-            [*api, "--port", str(api_port)], api_port, env, workdir / "api.log"
-        ) as api_server:
+        with server(api_command(api_port), api_port, env, workdir / "api.log") as api_server:
             cpu.api = api_server.pid
             tokens = issue_tokens(url, secret_key, [fleet.dispatcher_id, *fleet.technician_ids])
 
@@ -791,9 +493,6 @@ def bench(plan: Plan, durable: bool) -> int:
             and map_ms / raw_ms <= TARGETS["e/raw"]
         )
         return 0 if ok else 1
-    finally:
-        cluster.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,8 +25,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchkit import seed_positioned_team
+
 TARGET = 3.0  # (b)/(a): the index must make the statement at least this much faster
 CHICAGO = (41.8781, -87.6298)
 
@@ -40,51 +41,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-other", type=int, default=500, help="technicians each")
     parser.add_argument("--runs", type=int, default=200, help="statements per variant")
     return parser.parse_args(argv)
-
-
-SEED_SQL = """
-WITH people AS (
-    INSERT INTO users (id, organization_id, name, phone, role, active, on_duty,
-                       created_at, updated_at)
-    SELECT gen_random_uuid(), :org, 'Tech ' || n, :prefix || lpad(n::text, 6, '0'),
-           'technician', true, true, now(), now()
-    FROM generate_series(1, :count) AS n
-    RETURNING id
-)
-INSERT INTO latest_locations (organization_id, user_id, recorded_at, position, updated_at)
-SELECT :org, id, now() - random() * interval '5 minutes',
-       CAST(ST_SetSRID(ST_MakePoint(:lon + (random() - 0.5) * 0.8,
-                                    :lat + (random() - 0.5) * 0.6), 4326) AS geography),
-       now()
-FROM people
-"""
-
-
-def seed(session: Any, number: int, count: int, lat: float, lon: float) -> Any:
-    """Organization `number` with `count` technicians around (lat, lon)."""
-    from sqlalchemy import text
-
-    from fieldapi.accounts.organizations import create_organization
-
-    organization, _owner = create_organization(
-        session,
-        name=f"Bench {number}",
-        owner_name="Dana",
-        owner_phone=f"+1415201{number:04d}",
-        timezone="America/Chicago",
-    )
-    session.execute(
-        text(SEED_SQL),
-        {
-            "org": organization.id,
-            "prefix": f"+1900{number:03d}",
-            "count": count,
-            "lat": lat,
-            "lon": lon,
-        },
-    )
-    session.commit()
-    return organization.id
 
 
 def timed(session: Any, statement: Any, places: list[dict[str, Any]]) -> tuple[float, list[Any]]:
@@ -118,9 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = make_engine(url)
         rng = random.Random(15)
         with Session(engine) as session:
-            org = seed(session, 0, args.technicians, *CHICAGO)
+            org, _owner = seed_positioned_team(session, 0, args.technicians, *CHICAGO)
             for n in range(1, args.other_organizations + 1):
-                seed(session, n, args.per_other, *CHICAGO)
+                seed_positioned_team(session, n, args.per_other, *CHICAGO)
             session.execute(text("ANALYZE users"))
             session.execute(text("ANALYZE latest_locations"))
             session.commit()

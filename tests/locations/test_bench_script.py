@@ -1,4 +1,5 @@
-"""scripts/bench_ingest stays runnable: it parses, and its data are what the API takes."""
+"""scripts/bench_ingest stays runnable: it parses, and its data are what the API takes
+(its helpers shared with the other benches live in scripts/benchkit.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,16 @@ def bench() -> ModuleType:
     return module
 
 
+@pytest.fixture(scope="module")
+def kit() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("benchkit", SCRIPTS / "benchkit.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["benchkit"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_help_runs() -> None:
     result = subprocess.run(
         [sys.executable, str(SCRIPTS / "bench_ingest.py"), "--help"],
@@ -52,11 +63,11 @@ def test_the_plans_are_bounded(bench: ModuleType) -> None:
     assert huge.technicians <= 5000
 
 
-def test_generated_pings_are_all_valid(bench: ModuleType) -> None:
+def test_generated_pings_are_all_valid(kit: ModuleType) -> None:
     import random
 
     now = utcnow()
-    pings = bench.walk(random.Random(1), 600, now - timedelta(minutes=10))
+    pings = kit.walk(random.Random(1), 600, now - timedelta(minutes=10))
     valid, rejected, repeats = validate_pings(pings, now=now, retention_days=60)
     assert (len(valid), rejected, repeats) == (600, [], 0)
 
@@ -69,11 +80,11 @@ def test_the_copy_baseline_writes_the_same_points(bench: ModuleType, db: Session
     assert tuple(point) == ("POINT(-87.6298 41.8781)", 4326)
 
 
-def test_cpu_seconds_count_a_process_tree_and_its_reaped_children(bench: ModuleType) -> None:
+def test_cpu_seconds_count_a_process_tree_and_its_reaped_children(kit: ModuleType) -> None:
     import os
     import time
 
-    before = bench.tree_cpu_seconds(os.getpid())
+    before = kit.tree_cpu_seconds(os.getpid())
     subprocess.run(  # a child that burns CPU, then is reaped
         [
             sys.executable,
@@ -86,4 +97,4 @@ def test_cpu_seconds_count_a_process_tree_and_its_reaped_children(bench: ModuleT
     deadline = time.process_time() + 0.2
     while time.process_time() < deadline:
         pass
-    assert bench.tree_cpu_seconds(os.getpid()) - before >= 0.4
+    assert kit.tree_cpu_seconds(os.getpid()) - before >= 0.4

@@ -13,7 +13,7 @@ from fieldapi.config import load_config
 from fieldapi.db import Database, make_engine, resolve_database_url, server_limits
 from fieldapi.errors import register_error_handlers
 from fieldapi.logs import init_request_ids
-from fieldapi.openapi import null_or_the_nested_schema
+from fieldapi.openapi import SchemaRulesPlugin, exclusive_bounds, null_or_the_nested_schema
 
 API_SPEC = {
     "API_TITLE": "fieldapi",
@@ -63,8 +63,9 @@ def create_app(config: dict[str, Any] | None = None, *, engine: Any = None) -> F
         engine = make_engine(url, echo=app.config["SQL_ECHO"], connect_args=limits)
     Database(engine).init_app(app)
 
-    api = Api(app)
+    api = Api(app, spec_kwargs={"marshmallow_plugin": SchemaRulesPlugin()})
     api.ma_plugin.converter.add_attribute_function(null_or_the_nested_schema)
+    api.ma_plugin.converter.add_attribute_function(exclusive_bounds)
     app.extensions["fieldapi.api"] = api
     register_error_handlers(app)
     register_blueprints(app, api)

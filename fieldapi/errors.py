@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import sqlalchemy.exc
 from flask import Flask, Response, jsonify
+from flask_smorest.error_handler import ErrorSchema
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,13 @@ class TooManyRequests(DomainError):
 
 class ServiceUnavailable(DomainError):
     status = 503
+
+
+def refusal(rule: str) -> dict[str, Any]:
+    """`alt_response(422, **refusal(...))`: the 422 of an operation that also refuses, for a
+    rule its schema cannot state (a value only the API issues, one across two fields),
+    requests the schema calls valid; `rule` names it."""
+    return {"schema": ErrorSchema, "description": f"The input is not valid: {rule}"}
 
 
 def error_body(status: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -57,7 +57,12 @@ OPENAPI_PARAMETER = {
     "in": "header",
     "name": HEADER,
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": "^[!-~]+$",  # visible ASCII, as check_key takes
+    },
     "description": "Makes a retry safe: the same key and body within "
     "IDEMPOTENCY_TTL returns the first answer and changes nothing again; the same key "
     "with a different body is a 422.",

@@ -27,6 +27,10 @@ _BODY_TYPES_ATTRIBUTE = "_fieldapi_body_types"
 _PARSES_BODY_ATTRIBUTE = "_fieldapi_parses_own_body"
 _NUL_ESCAPE = b"\\u0000"
 
+#: The pattern the document gives a text that must hold more than blanks (names trimmed
+#: before they are checked): one character that is not white space, anywhere.
+NOT_BLANK = r"\S"
+
 
 def takes_body(*mimetypes: str, parsed_by_view: bool = False) -> Callable[[F], F]:
     """Declare the body types a view accepts (instead of JSON alone). `parsed_by_view`: the

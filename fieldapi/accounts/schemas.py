@@ -3,6 +3,8 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from fieldapi.accounts.models import ORGANIZATION_KINDS, ROLES
+from fieldapi.accounts.organizations import BOOKING_SLUG
+from fieldapi.input_guard import NOT_BLANK
 from fieldapi.phones import MAX_PHONE_INPUT
 
 
@@ -26,7 +28,11 @@ def phone_field() -> fields.String:
     return fields.String(
         required=True,
         validate=validate.Length(max=MAX_PHONE_INPUT),
-        metadata={"description": "any common form; answered in E.164", "example": "(312) 200-0100"},
+        metadata={
+            "description": "any common form; answered in E.164",
+            "example": "(312) 200-0100",
+            "pattern": NOT_BLANK,
+        },
     )
 
 
@@ -51,7 +57,9 @@ class DeviceSchema(Schema):
 class SessionRequestSchema(Schema):
     phone = phone_field()
     passcode = fields.String(
-        required=True, validate=validate.Length(max=16), metadata={"example": "123456"}
+        required=True,
+        validate=validate.Length(max=16),
+        metadata={"example": "123456", "pattern": "^[0-9]{6}$"},
     )
     device = fields.Nested(DeviceSchema)
 
@@ -85,7 +93,7 @@ class TeamMemberUpdateSchema(Schema):
 
 class OrganizationSettingsSchema(Schema):
     id = fields.UUID(dump_only=True)
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = fields.String(validate=validate.Length(min=1, max=200), metadata={"pattern": NOT_BLANK})
     timezone = fields.String(
         validate=validate.Length(max=64), metadata={"example": "America/Chicago"}
     )
@@ -114,7 +122,7 @@ class OrganizationSettingsSchema(Schema):
     booking_slug = fields.String(
         validate=validate.Length(min=3, max=60),
         allow_none=False,
-        metadata={"example": "done-right-chicago"},
+        metadata={"example": "done-right-chicago", "pattern": f"^{BOOKING_SLUG.pattern}$"},
     )
     auto_start_on_arrival = fields.Boolean(
         metadata={
@@ -123,11 +131,20 @@ class OrganizationSettingsSchema(Schema):
         }
     )
     currency = fields.String(
-        metadata={"description": "ISO 4217 code of estimates and invoices", "example": "USD"}
+        metadata={
+            "description": "ISO 4217 code of estimates and invoices",
+            "example": "USD",
+            "pattern": "^[A-Z]{3}$",
+        }
     )
     tax_rate_pct = fields.Float(
         allow_nan=False,
-        metadata={"description": "default tax rate of new documents, 0 to 100", "example": 8.25},
+        metadata={
+            "description": "default tax rate of new documents, 0 to 100, two decimals at most",
+            "example": 8.25,
+            "minimum": 0,
+            "maximum": 100,
+        },
     )
 
 

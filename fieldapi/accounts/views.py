@@ -32,6 +32,7 @@ from fieldapi.accounts.schemas import (
 )
 from fieldapi.accounts.sessions import Device, TokenLifetimes
 from fieldapi.db import session, utcnow
+from fieldapi.errors import refusal
 from fieldapi.extensions import client_address, rate_limited
 from fieldapi.idempotency import idempotent
 
@@ -84,6 +85,7 @@ def _logs_passcodes(config: Mapping[str, Any]) -> bool:
 @rate_limited("PASSCODE_RATE_LIMIT")
 @auth_blp.arguments(PasscodeRequestSchema)
 @auth_blp.response(202, PasscodeSentSchema)
+@auth_blp.alt_response(422, **refusal("a `phone` libphonenumber calls no real number"))
 def ask_passcode(args: dict[str, Any]) -> PasscodeSent:
     """Text a login passcode to a phone number.
 
@@ -106,6 +108,7 @@ def ask_passcode(args: dict[str, Any]) -> PasscodeSent:
 @rate_limited("LOGIN_RATE_LIMIT")
 @auth_blp.arguments(SessionRequestSchema)
 @auth_blp.response(201, TokensSchema)
+@auth_blp.alt_response(422, **refusal("a `phone` libphonenumber calls no real number"))
 def log_in(args: dict[str, Any]) -> dict[str, Any]:
     """Log in with a phone number and the passcode texted to it.
 
@@ -190,6 +193,12 @@ def list_team() -> list[dict[str, Any]]:
 @login_required
 @team_blp.arguments(TeamMemberCreateSchema)
 @team_blp.response(201, UserSchema)
+@team_blp.alt_response(
+    422,
+    **refusal(
+        "a `phone` libphonenumber calls no real number; `role` manager outside an enterprise"
+    ),
+)
 def add_member(args: dict[str, Any]) -> dict[str, Any]:
     """Add a member (dispatchers only); they get a text with the app(s) to download.
 
@@ -255,6 +264,13 @@ def get_organization_settings() -> dict[str, Any]:
 @login_required
 @organization_blp.arguments(OrganizationSettingsSchema)
 @organization_blp.response(200, OrganizationSettingsAnswerSchema)
+@organization_blp.alt_response(
+    422,
+    **refusal(
+        "a `timezone` that is no IANA name, "
+        "a `currency` that is no priced ISO 4217 code, `booking_enabled` without a `booking_slug`"
+    ),
+)
 def update_organization_settings(args: dict[str, Any]) -> dict[str, Any]:
     """Change them (dispatchers only); `arrival_texts: false` stops the "has arrived" text
     on Start. The timezone is an IANA name."""

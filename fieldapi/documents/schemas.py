@@ -37,7 +37,11 @@ class LineInSchema(Schema):
             validate.Range(min=0, min_inclusive=False, max=int(MAX_QUANTITY)),
             _at_most_three_decimals,
         ],
-        metadata={"description": "above 0, up to three decimals", "example": 2},
+        metadata={
+            "description": "above 0, up to three decimals",
+            "example": 2,
+            "multipleOf": 0.001,
+        },
     )
     unit_price = StrictInteger(
         required=True, validate=validate.Range(min=0, max=MAX_TOTAL), metadata=MINOR_UNITS

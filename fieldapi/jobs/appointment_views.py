@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session, utcnow
-from fieldapi.errors import Unprocessable
+from fieldapi.errors import Unprocessable, refusal
 from fieldapi.idempotency import idempotent
 from fieldapi.jobs import commands, queries
 from fieldapi.jobs.calendar_window import calendar_window
@@ -41,6 +41,13 @@ REFUSED = "Refused in this status; `errors.allowed_actions` lists what is allowe
 @login_required
 @blp.arguments(CalendarQuerySchema, location="query")
 @blp.response(200, CalendarPageSchema)
+@blp.alt_response(
+    422,
+    **refusal(
+        "a `cursor` that is not a `next_cursor` of this list; "
+        "`to` not after `from` or more than 62 days later"
+    ),
+)
 def calendar(query: dict[str, Any]) -> dict[str, Any]:
     """The calendar: appointments overlapping [from, to); technicians see their own.
     Without `from` and `to`: today in the organization's timezone."""
@@ -112,6 +119,7 @@ def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> dic
 @blp.arguments(OnMyWaySchema, required=False)
 @blp.response(200, JobWithEtaSchema)
 @blp.alt_response(409, description=REFUSED)
+@blp.alt_response(422, **refusal("`lat` without `lon`, or `lon` without `lat`"))
 def on_my_way(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
     """On my way: the customer gets a text with the technician's name and ETA.
 

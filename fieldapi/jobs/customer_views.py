@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session, utcnow
+from fieldapi.errors import refusal
 from fieldapi.idempotency import idempotent
 from fieldapi.jobs import customers
 from fieldapi.jobs.queries import customer_view
@@ -34,6 +35,10 @@ def phone_region() -> str:
 @blp.doc(security=BEARER_SECURITY)
 @blp.arguments(CustomerCreateSchema)
 @blp.response(201, CustomerSchema)
+@blp.alt_response(
+    422,
+    **refusal("a `phone` libphonenumber calls no real number; a `timezone` that is no IANA name"),
+)
 def create_customer(body: dict[str, Any]) -> dict[str, Any]:
     """Add a customer (dispatchers)."""
     customer = customers.create_customer(
@@ -47,6 +52,7 @@ def create_customer(body: dict[str, Any]) -> dict[str, Any]:
 @login_required
 @blp.arguments(CustomerQuerySchema, location="query")
 @blp.response(200, CustomerPageSchema)
+@blp.alt_response(422, **refusal("a `cursor` that is not a `next_cursor` of this list"))
 def list_customers(query: dict[str, Any]) -> dict[str, Any]:
     """Customers by name (technicians: those of their jobs); paginated."""
     page = customers.list_customers(session(), current_principal(), **query)

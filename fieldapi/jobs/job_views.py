@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session, utcnow
+from fieldapi.errors import refusal
 from fieldapi.idempotency import idempotent
 from fieldapi.input_guard import MULTIPART_TYPE, takes_body
 from fieldapi.jobs import activity, attachments, commands, queries
@@ -76,6 +77,7 @@ def create_job(body: dict[str, Any]) -> dict[str, Any]:
 @login_required
 @blp.arguments(JobQuerySchema, location="query")
 @blp.response(200, JobPageSchema)
+@blp.alt_response(422, **refusal("a `cursor` that is not a `next_cursor` of this list"))
 def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
     """Jobs, newest first, filtered by `status` (comma separated), customer or technician."""
     statuses = query.pop("status", None) or ()

@@ -9,6 +9,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
+from fieldapi.input_guard import NOT_BLANK
 from fieldapi.jobs.models import APPOINTMENT_STATUSES, JOB_STATUSES, VISIBILITIES
 from fieldapi.jobs.reasons import CODE_PATTERN, MAX_CODE, MAX_LABEL, OUTCOMES
 from fieldapi.jobs.rules import MAX_DURATION_MIN, MAX_TITLE
@@ -50,7 +51,9 @@ class SitePointSchema(Schema):
 
 class CustomerCreateSchema(Schema):
     name = _text(200, required=True)
-    phone = _text(32, required=True, metadata={"description": "any common form"})
+    phone = _text(
+        32, required=True, metadata={"description": "any common form", "pattern": NOT_BLANK}
+    )
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
     address = _text(500, required=True)
     lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
@@ -60,7 +63,7 @@ class CustomerCreateSchema(Schema):
 
 class CustomerUpdateSchema(Schema):
     name = _text(200)
-    phone = _text(32)
+    phone = _text(32, metadata={"pattern": NOT_BLANK})
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
     address = _text(500)
     lat = fields.Float(validate=validate.Range(-90, 90), allow_nan=False)
@@ -107,6 +110,9 @@ class AppointmentCreateSchema(Schema):
 
 
 class AppointmentUpdateSchema(Schema):
+    class Meta:
+        openapi = {"minProperties": 1}  # an empty change is refused
+
     starts_at = Rfc3339(metadata=RFC3339)
     duration_min = StrictInteger(validate=validate.Range(1, MAX_DURATION_MIN))
     technician_id = fields.UUID(allow_none=True, metadata={"description": "null: unassign"})

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session
-from fieldapi.errors import NotFound
+from fieldapi.errors import NotFound, refusal
 from fieldapi.jobs import attachments, reasons
 from fieldapi.jobs.models import JobPhoto
 from fieldapi.jobs.photo_content import PHOTO_TYPES
@@ -78,6 +78,9 @@ def list_complete_reasons() -> list[dict[str, Any]]:
 @login_required
 @reasons_blp.arguments(CompleteReasonSchema(many=True))
 @reasons_blp.response(200, CompleteReasonSchema(many=True))
+@reasons_blp.alt_response(
+    422, **refusal("not 1 to 50 reasons, a `code` twice, or no reason with outcome `complete`")
+)
 def replace_complete_reasons(body: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Replace the list (dispatchers): codes unique, at least one `complete` outcome.
 

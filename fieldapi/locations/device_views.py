@@ -11,13 +11,22 @@ from marshmallow import Schema, fields
 
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session, utcnow
+from fieldapi.input_guard import NOT_BLANK
 from fieldapi.locations import devices
 
 blp = Blueprint("devices", __name__, description="Tracker apps a user added as devices")
 
 
 class TrackerDeviceNameSchema(Schema):
-    name = fields.String(required=True, metadata={"example": "Sam's Traccar Client"})
+    name = fields.String(
+        required=True,
+        metadata={
+            "example": "Sam's Traccar Client",
+            "description": "1 to 100 characters once trimmed",
+            "pattern": NOT_BLANK,
+            "maxLength": 100,
+        },
+    )
 
 
 class TrackerDeviceSchema(Schema):

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.accounts.policy import require_manager
 from fieldapi.db import session, utcnow
+from fieldapi.errors import refusal
 from fieldapi.eta.service import EtaSettings, organization_model
 from fieldapi.locations import nearest
 
@@ -43,6 +44,7 @@ class NearestTechnicianSchema(Schema):
 @login_required  # 401 before any 422
 @blp.arguments(NearestQuerySchema, location="query")
 @blp.response(200, NearestTechnicianSchema(many=True))
+@blp.alt_response(422, **refusal("neither `lat` and `lon` nor `appointment_id`"))
 def nearest_technicians(query: dict[str, Any]) -> list[dict[str, Any]]:
     """On-duty technicians with a fresh position, nearest first by ETA (dispatchers)."""
     principal = current_principal()

@@ -9,9 +9,13 @@ from marshmallow import Schema, fields, validate
 
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session
+from fieldapi.errors import refusal
 from fieldapi.locations import privacy
 
 blp = Blueprint("privacy", __name__, description="Working hours and track reads")
+
+
+HH_MM = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"  # HH:MM in, HH:MM:SS answered
 
 
 class WorkingSpanSchema(Schema):
@@ -20,8 +24,8 @@ class WorkingSpanSchema(Schema):
         validate=validate.Range(0, 6),
         metadata={"description": "0 is Monday, 6 is Sunday"},
     )
-    starts = fields.Time(required=True, metadata={"example": "08:00"})
-    ends = fields.Time(required=True, metadata={"example": "18:00"})
+    starts = fields.Time(required=True, metadata={"example": "08:00", "pattern": HH_MM})
+    ends = fields.Time(required=True, metadata={"example": "18:00", "pattern": HH_MM})
 
 
 class WorkingHoursSchema(Schema):
@@ -68,6 +72,7 @@ def get_working_hours() -> dict[str, Any]:
 @login_required  # 401 before any 422
 @blp.arguments(WorkingHoursSchema)
 @blp.response(200, WorkingHoursSchema)
+@blp.alt_response(422, **refusal("a weekday twice, or a span that does not start before it ends"))
 def put_working_hours(body: dict[str, Any]) -> dict[str, Any]:
     """Replace the working hours (dispatchers); `hours: []` lifts the limit."""
     return _answer(privacy.set_working_hours(session(), current_principal(), body["hours"]))

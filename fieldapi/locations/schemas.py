@@ -60,6 +60,13 @@ class DutySchema(Schema):
     on_duty = StrictBoolean(required=True)
 
 
+_LON = r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)"
+_LAT = r"-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)"
+#: Four decimal numbers in range; that the south edge is not above the north one is checked
+#: after it (a rule across two of the numbers).
+BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
+
+
 class BBoxField(fields.Field[BBox]):
     """`minLon,minLat,maxLon,maxLat` in degrees; west > east crosses the antimeridian."""
 
@@ -81,7 +88,11 @@ class BBoxField(fields.Field[BBox]):
 
 class TeamMapQuerySchema(Schema):
     bbox = BBoxField(
-        metadata={"description": "minLon,minLat,maxLon,maxLat: only members inside this view"}
+        metadata={
+            "description": "minLon,minLat,maxLon,maxLat: only members inside this view",
+            "type": "string",
+            "pattern": BBOX_PATTERN,
+        }
     )
 
 

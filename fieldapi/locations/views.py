@@ -17,7 +17,7 @@ from fieldapi.accounts.auth import (
 )
 from fieldapi.accounts.policy import require_manager
 from fieldapi.db import database, session, utcnow
-from fieldapi.errors import DomainError
+from fieldapi.errors import DomainError, refusal
 from fieldapi.idempotency import idempotent_view_authenticates, key_sent
 from fieldapi.input_guard import JSON_TYPE, takes_body
 from fieldapi.locations import service
@@ -38,7 +38,7 @@ from fieldapi.metrics import count_pings
 # Paths are given whole ("/locations", "/team/locations", ...): accounts owns /team and /me.
 blp = Blueprint("locations", __name__, description="Location pings, the team map and tracks")
 
-_PING_BATCH_BODY = {"content": {"application/json": {"schema": PingBatchSchema}}}
+_PING_BATCH_BODY = {"required": True, "content": {"application/json": {"schema": PingBatchSchema}}}
 
 
 def _limits() -> service.Limits:
@@ -51,6 +51,7 @@ def _limits() -> service.Limits:
 @blp.doc(security=BEARER_SECURITY, requestBody=_PING_BATCH_BODY)
 @blp.response(200, IngestResultSchema)
 @blp.alt_response(413, description="Over 500 pings or over MAX_JSON_BYTES")
+@blp.alt_response(422, **refusal("an `Idempotency-Key` already used for another body"))
 def post_locations() -> Response:
     """Upload 1 to 500 of the caller's pings.
 
@@ -101,6 +102,7 @@ def put_duty(body: dict[str, Any]) -> dict[str, Any]:
 @login_required  # 401 before any 422
 @blp.arguments(TeamMapQuerySchema, location="query")
 @blp.response(200, TeamMapSchema)
+@blp.alt_response(422, **refusal("a `bbox` whose south edge is above its north edge"))
 def team_locations(query: dict[str, Any]) -> Response:
     """The team map: each on-duty member's latest position (GeoJSON).
 
@@ -125,6 +127,7 @@ def team_locations(query: dict[str, Any]) -> Response:
 @login_required  # 401 before any 422
 @blp.arguments(TrackQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, TrackSchema)
+@blp.alt_response(422, **refusal("`until` not after `since`, or more than 7 days later"))
 def user_track(
     user_id: uuid.UUID,
     since: datetime | None = None,

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from fieldapi.input_guard import NOT_BLANK
 from fieldapi.messaging.models import MESSAGE_STATUSES
 from fieldapi.pagination import PageQuerySchema, page_schema
 from fieldapi.phones import MAX_PHONE_INPUT
@@ -36,7 +37,10 @@ MessagePageSchema = page_schema(MessageSchema, "MessagePage")
 class InboundQuerySchema(PageQuerySchema):
     from_phone = fields.String(
         validate=validate.Length(max=MAX_PHONE_INPUT),
-        metadata={"description": "only texts from this number (any common form)"},
+        metadata={
+            "description": "only texts from this number (any common form)",
+            "pattern": NOT_BLANK,
+        },
     )
 
 

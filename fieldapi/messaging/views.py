@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
 from fieldapi.db import session, utcnow
+from fieldapi.errors import refusal
 from fieldapi.input_guard import takes_body
 from fieldapi.messaging import inbox, service, webhooks
 from fieldapi.messaging.schemas import (
@@ -44,7 +45,7 @@ _XML = {"schema": {"type": "string"}}
 
 
 def _form_body(schema: type) -> dict[str, Any]:
-    return {"content": {FORM_TYPE: {"schema": schema}}}
+    return {"required": True, "content": {FORM_TYPE: {"schema": schema}}}
 
 
 def _signed_form() -> MultiDict[str, str]:
@@ -64,6 +65,7 @@ def _signed_form() -> MultiDict[str, str]:
 @messages_blp.alt_response(401, description="No or bad access token")
 @messages_blp.alt_response(403, description="Technicians may not list texts")
 @messages_blp.alt_response(404, description="`job_id` is not a job of the organization")
+@messages_blp.alt_response(422, **refusal("a `cursor` that is not a `next_cursor` of this list"))
 def list_messages(query: dict[str, Any]) -> Page[dict[str, Any]]:
     """The organization's texts with their delivery status, newest first.
 
@@ -80,6 +82,13 @@ def list_messages(query: dict[str, Any]) -> Page[dict[str, Any]]:
 @messages_blp.response(200, InboundPageSchema)
 @messages_blp.alt_response(401, description="No or bad access token")
 @messages_blp.alt_response(403, description="Technicians may not read customers' texts")
+@messages_blp.alt_response(
+    422,
+    **refusal(
+        "a `cursor` that is not a `next_cursor` of this list; "
+        "a `from_phone` libphonenumber calls no real number"
+    ),
+)
 def list_inbound(query: dict[str, Any]) -> Page[dict[str, Any]]:
     """The texts customers sent the organization, newest first.
 

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from fieldapi.input_guard import NOT_BLANK
 from fieldapi.jobs.schemas import Rfc3339
 from fieldapi.public.tracking import ARRIVED, CANCELED, FINISHED, ON_THE_WAY
 
@@ -46,7 +47,9 @@ class TrackingSchema(Schema):
 
 
 class BookingPasscodeRequestSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    phone = fields.String(
+        required=True, validate=validate.Length(min=1, max=64), metadata={"pattern": NOT_BLANK}
+    )
 
 
 class BookingWindowSchema(Schema):
@@ -55,10 +58,18 @@ class BookingWindowSchema(Schema):
 
 
 class BookingRequestSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    passcode = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    address = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    name = fields.String(
+        required=True, validate=validate.Length(min=1, max=200), metadata={"pattern": NOT_BLANK}
+    )
+    phone = fields.String(
+        required=True, validate=validate.Length(min=1, max=64), metadata={"pattern": NOT_BLANK}
+    )
+    passcode = fields.String(
+        required=True, validate=validate.Length(min=1, max=20), metadata={"pattern": NOT_BLANK}
+    )
+    address = fields.String(
+        required=True, validate=validate.Length(min=1, max=500), metadata={"pattern": NOT_BLANK}
+    )
     lat = fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False)
     lon = fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False)
     email = fields.Email(validate=validate.Length(max=320))

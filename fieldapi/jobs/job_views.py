@@ -9,7 +9,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.idempotency import idempotent
 from fieldapi.input_guard import MULTIPART_TYPE, takes_body
@@ -54,7 +54,6 @@ _PHOTO_BODY = {
 
 @blp.route("", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobCreateSchema)
 @blp.response(201, JobSchema)
 def create_job(body: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +71,6 @@ def create_job(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(JobQuerySchema, location="query")
 @blp.response(200, JobPageSchema)
@@ -85,7 +83,6 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:job_id>", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, JobSchema)
 def get_job(job_id: uuid.UUID) -> dict[str, Any]:
@@ -94,7 +91,6 @@ def get_job(job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:job_id>", methods=["PATCH"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(JobUpdateSchema)
 @blp.response(200, JobSchema)
@@ -123,7 +119,6 @@ def _job_action(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) 
 
 @blp.route("/<uuid:job_id>/actions/accept", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description="Not an open offer; `errors.allowed_actions`")
@@ -134,7 +129,6 @@ def accept_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 
 @blp.route("/<uuid:job_id>/actions/decline", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(204)
 @blp.alt_response(409, description="Not an open offer; `errors.allowed_actions`")
@@ -145,7 +139,6 @@ def decline_job(body: dict[str, Any], job_id: uuid.UUID) -> None:
 
 @blp.route("/<uuid:job_id>/actions/cancel", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description="Refused in this status; `errors.allowed_actions`")
@@ -156,7 +149,6 @@ def cancel_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 
 @blp.route("/<uuid:job_id>/actions/reopen", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description="Not canceled; `errors.allowed_actions`")
@@ -167,7 +159,6 @@ def reopen_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 
 @blp.route("/<uuid:job_id>/appointments", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(AppointmentCreateSchema)
 @blp.response(201, CalendarAppointmentSchema)
 @blp.alt_response(409, description="Refused in this status (offered, canceled)")
@@ -186,7 +177,6 @@ def add_appointment(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:job_id>/activity", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, ActivityPageSchema)
@@ -197,7 +187,6 @@ def job_activity(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:job_id>/notes", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(NoteCreateSchema)
 @blp.response(201, NoteSchema)
 def add_note(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
@@ -208,7 +197,6 @@ def add_note(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:job_id>/notes", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, NotePageSchema)
@@ -221,7 +209,7 @@ def list_notes(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 @blp.route("/<uuid:job_id>/photos", methods=["POST"])
 @takes_body(MULTIPART_TYPE)
 @idempotent
-@blp.doc(security=BEARER_SECURITY, requestBody=_PHOTO_BODY)
+@blp.doc(requestBody=_PHOTO_BODY)
 @blp.arguments(PhotoFormSchema, location="form")
 @blp.arguments(PhotoFileSchema, location="files")
 @blp.response(201, PhotoSchema)
@@ -244,7 +232,6 @@ def add_photo(form: dict[str, Any], files: dict[str, Any], job_id: uuid.UUID) ->
 
 
 @blp.route("/<uuid:job_id>/photos", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, PhotoPageSchema)

@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session
 from fieldapi.locations import privacy
 
@@ -55,7 +55,6 @@ def _answer(hours: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @blp.route("/settings/working-hours")
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, WorkingHoursSchema)
 def get_working_hours() -> dict[str, Any]:
@@ -64,7 +63,6 @@ def get_working_hours() -> dict[str, Any]:
 
 
 @blp.route("/settings/working-hours", methods=["PUT"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required  # 401 before any 422
 @blp.arguments(WorkingHoursSchema)
 @blp.response(200, WorkingHoursSchema)
@@ -74,7 +72,6 @@ def put_working_hours(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/me/track-views")
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, TrackViewSchema(many=True))
 def my_track_views() -> list[dict[str, Any]]:

@@ -37,6 +37,9 @@ class MessageStatus(enum.StrEnum):
 
 MESSAGE_STATUSES = tuple(str(status) for status in MessageStatus)
 
+# Texts whose body must not be shown to anyone but their recipient.
+SECRET_PURPOSES = frozenset({"passcode"})
+
 
 class Message(IdMixin, Base):
     __tablename__ = "messages"

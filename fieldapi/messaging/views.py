@@ -13,6 +13,7 @@ from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.input_guard import takes_body
 from fieldapi.messaging import inbox, service, webhooks
+from fieldapi.messaging.models import Message
 from fieldapi.messaging.schemas import (
     CallbackAnswerSchema,
     InboundFormSchema,
@@ -63,7 +64,7 @@ def _signed_form() -> MultiDict[str, str]:
 @messages_blp.alt_response(401, description="No or bad access token")
 @messages_blp.alt_response(403, description="Technicians may not list texts")
 @messages_blp.alt_response(404, description="`job_id` is not a job of the organization")
-def list_messages(query: dict[str, Any]) -> Page[dict[str, Any]]:
+def list_messages(query: dict[str, Any]) -> Page[Message]:
     """The organization's texts with their delivery status, newest first.
 
     Dispatchers only. `job_id` narrows to one job's texts (404 when the job is not
@@ -78,7 +79,7 @@ def list_messages(query: dict[str, Any]) -> Page[dict[str, Any]]:
 @messages_blp.response(200, InboundPageSchema)
 @messages_blp.alt_response(401, description="No or bad access token")
 @messages_blp.alt_response(403, description="Technicians may not read customers' texts")
-def list_inbound(query: dict[str, Any]) -> Page[dict[str, Any]]:
+def list_inbound(query: dict[str, Any]) -> Page[inbox.ReceivedText]:
     """The texts customers sent the organization, newest first.
 
     Dispatchers only. Keywords (STOP, START, HELP...) are not listed. `from_phone` narrows

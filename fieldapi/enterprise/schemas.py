@@ -173,12 +173,16 @@ class DeliveryAttemptSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    id = fields.UUID(metadata={"description": "the event id the receiver sees"})
+    """Dumps a `WebhookDelivery`."""
+
+    id = fields.UUID(
+        attribute="event_id", metadata={"description": "the event id the receiver sees"}
+    )
     type = fields.String()
     job_id = fields.UUID()
     status = fields.String(metadata={"enum": list(DELIVERY_STATUSES)})
     attempts = fields.Integer()
-    next_attempt_at = Rfc3339(allow_none=True)
+    next_attempt_at = Rfc3339(attribute="pending_attempt_at", allow_none=True)
     created_at = Rfc3339()
     finished_at = Rfc3339(allow_none=True)
     attempt_log = fields.List(fields.Nested(DeliveryAttemptSchema))

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from fieldapi.enterprise.jobs import ENTERPRISE_STATUSES
 from fieldapi.enterprise.models import CONNECTION_STATES, DELIVERY_STATUSES
 from fieldapi.enterprise.texts import MAX_REMINDER_CHARS
-from fieldapi.jobs.schemas import CustomerCreateSchema, Rfc3339
+from fieldapi.jobs.schemas import ApiPath, CustomerCreateSchema, Rfc3339
 from fieldapi.pagination import PageQuerySchema, page_schema
 
 
@@ -122,6 +122,8 @@ EnterpriseActivityPageSchema = page_schema(EnterpriseActivitySchema, "Enterprise
 
 
 class EnterpriseNoteSchema(Schema):
+    """Dumps a public `JobNote`."""
+
     id = fields.UUID()
     job_id = fields.UUID()
     body = fields.String()
@@ -132,11 +134,13 @@ EnterpriseNotePageSchema = page_schema(EnterpriseNoteSchema, "EnterpriseNotePage
 
 
 class EnterprisePhotoSchema(Schema):
+    """Dumps a public `JobPhoto`."""
+
     id = fields.UUID()
     job_id = fields.UUID()
     content_type = fields.String()
     size_bytes = fields.Integer()
-    url = fields.String()
+    url = ApiPath("/v1/enterprise/photos/")
     created_at = Rfc3339()
 
 

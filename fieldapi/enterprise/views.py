@@ -177,13 +177,7 @@ def job_activity(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, EnterpriseNotePageSchema)
 def job_notes(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The notes the provider marked public, oldest first."""
-    db, viewer = session(), _viewer()
-    page = attachments.list_notes(db, viewer, job_id, **query)
-    items = [
-        {"id": n.id, "job_id": n.job_id, "body": n.body, "created_at": n.created_at}
-        for n in page.items
-    ]
-    return {"items": items, "next_cursor": page.next_cursor}
+    return _page(attachments.list_notes(session(), _viewer(), job_id, **query))
 
 
 @blp.route("/jobs/<uuid:job_id>/photos", methods=["GET"])
@@ -192,19 +186,7 @@ def job_notes(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, EnterprisePhotoPageSchema)
 def job_photos(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The photos the provider marked public, oldest first."""
-    page = attachments.list_photos(session(), _viewer(), job_id, **query)
-    items = [
-        {
-            "id": p.id,
-            "job_id": p.job_id,
-            "content_type": p.content_type,
-            "size_bytes": p.size_bytes,
-            "url": f"/v1/enterprise/photos/{p.id}",
-            "created_at": p.created_at,
-        }
-        for p in page.items
-    ]
-    return {"items": items, "next_cursor": page.next_cursor}
+    return _page(attachments.list_photos(session(), _viewer(), job_id, **query))
 
 
 @blp.route("/photos/<uuid:photo_id>", methods=["GET"])

@@ -14,6 +14,7 @@ from fieldapi.db import session, utcnow
 from fieldapi.idempotency import idempotent
 from fieldapi.input_guard import MULTIPART_TYPE, takes_body
 from fieldapi.jobs import activity, attachments, commands, queries
+from fieldapi.jobs.models import JobNote, JobPhoto
 from fieldapi.jobs.schemas import (
     ActivityPageSchema,
     AppointmentCreateSchema,
@@ -34,14 +35,7 @@ from fieldapi.jobs.schemas import (
     PhotoUploadSchema,
 )
 from fieldapi.jobs.texts import TextSettings
-from fieldapi.jobs.views_common import (
-    job_answer,
-    note_page,
-    note_view,
-    page_answer,
-    photo_page,
-    photo_view,
-)
+from fieldapi.jobs.views_common import job_answer, page_answer
 from fieldapi.pagination import PageQuerySchema
 from fieldapi.storage import photo_store
 
@@ -189,11 +183,11 @@ def job_activity(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 @idempotent
 @blp.arguments(NoteCreateSchema)
 @blp.response(201, NoteSchema)
-def add_note(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+def add_note(body: dict[str, Any], job_id: uuid.UUID) -> JobNote:
     """Add a note (`private` by default; `public` also shows to the job's enterprise)."""
     db, principal = session(), current_principal()
     note = attachments.add_note(db, principal, job_id, now=utcnow(), **body)
-    return note_view(note, {principal.user_id: principal.name})
+    return note
 
 
 @blp.route("/<uuid:job_id>/notes", methods=["GET"])
@@ -202,8 +196,7 @@ def add_note(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, NotePageSchema)
 def list_notes(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The job's notes, oldest first."""
-    db = session()
-    return note_page(db, attachments.list_notes(db, current_principal(), job_id, **query))
+    return page_answer(attachments.list_notes(session(), current_principal(), job_id, **query))
 
 
 @blp.route("/<uuid:job_id>/photos", methods=["POST"])
@@ -215,7 +208,7 @@ def list_notes(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(201, PhotoSchema)
 @blp.alt_response(413, description="Over MAX_PHOTO_BYTES")
 @blp.alt_response(415, description="Not a JPEG, PNG or HEIC file")
-def add_photo(form: dict[str, Any], files: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+def add_photo(form: dict[str, Any], files: dict[str, Any], job_id: uuid.UUID) -> JobPhoto:
     """Upload a photo (multipart `file`, `visibility`): JPEG, PNG or HEIC by content."""
     db, principal, config = session(), current_principal(), current_app.config
     photo = attachments.add_photo(
@@ -228,7 +221,7 @@ def add_photo(form: dict[str, Any], files: dict[str, Any], job_id: uuid.UUID) ->
         store=photo_store(config),
         max_bytes=config["MAX_PHOTO_BYTES"],
     )
-    return photo_view(photo, {principal.user_id: principal.name})
+    return photo
 
 
 @blp.route("/<uuid:job_id>/photos", methods=["GET"])
@@ -237,5 +230,4 @@ def add_photo(form: dict[str, Any], files: dict[str, Any], job_id: uuid.UUID) ->
 @blp.response(200, PhotoPageSchema)
 def list_photos(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The job's photos (metadata; the bytes at each `url`), oldest first."""
-    db = session()
-    return photo_page(db, attachments.list_photos(db, current_principal(), job_id, **query))
+    return page_answer(attachments.list_photos(session(), current_principal(), job_id, **query))

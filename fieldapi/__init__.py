@@ -23,7 +23,8 @@ Between capabilities (importer -> what it may use):
     jobs      -> accounts.auth/.principal/.policy/.organizations (who calls, roles,
                  timezone check); lifecycle; eta.service/.model (on-my-way's ETA);
                  messaging.outbox/.templates (customer texts).
-    messaging -> accounts.auth/.principal/.policy; jobs.activity (text outcomes go to the
+    messaging -> accounts.auth/.principal/.policy/.organizations (an organization's name);
+                 jobs.activity (text outcomes go to the
                  job's log), jobs.visibility (a job's texts) and jobs.customers (who
                  wrote back).
     enterprise -> accounts.auth/.principal/.models (who calls, organization names);
@@ -42,14 +43,14 @@ Between capabilities (importer -> what it may use):
                  tokens are); eta.model and eta.service (the nearest technicians are
                  ranked by the ETA model); jobs.en_route also takes the arrival an
                  OwnTracks geofence reports.
-    eta       -> accounts.auth/.policy (GET /v1/settings/eta is for dispatchers); nothing
-                 else but the ground, except the debts below.
+    eta       -> accounts.auth/.policy (GET /v1/settings/eta is for dispatchers);
+                 jobs.customers (the distance to a customer's site), locations.positions
+                 (a technician's latest fresh position).
 
-Debts, listed in the test so that none is added: jobs, locations and messaging.inbound
-read `accounts.models` (users' names, the organization's settings); jobs.models reads
-`messaging.models.OptOut`; eta reads `jobs.models` (a customer's site) and
-`locations.models` (the latest position); enterprise reads `jobs.models` (its view of
-the jobs it offered and their activity). The team map and the one-ping ingest read
+Debts, listed in the test so that none is added: jobs and locations read
+`accounts.models` (users' names, the organization's settings); jobs.models reads
+`messaging.models.OptOut`; enterprise reads `accounts.models` and `jobs.models` (its view
+of the jobs it offered and their activity). The team map and the one-ping ingest read
 other capabilities' tables in raw SQL (appointments, users), which the test cannot see.
 Each should become a small public function of the capability that owns the table.
 """

@@ -27,6 +27,9 @@ API_SPEC = {
     "API_SPEC_OPTIONS": {
         "info": {"description": "Backend of the Dispatch Field and Dispatch Manager apps."},
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        # Every operation takes a bearer token unless it says otherwise: the public ones
+        # (login, probes, webhooks, links, booking, tracker ingest) carry `security=[]`.
+        "security": [{"bearerAuth": []}],
     },
 }
 

@@ -30,11 +30,11 @@ from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
 from fieldapi.demo import DEMO_ORG
 from fieldapi.errors import DomainError
-from fieldapi.eta.positions import latest_known_position
 from fieldapi.jobs.commands import appointment_action
 from fieldapi.jobs.models import Appointment, Customer, Job
 from fieldapi.jobs.texts import TextSettings
 from fieldapi.locations.pings import EARTH_RADIUS_M, distance_m, iso_utc
+from fieldapi.locations.positions import latest_known_position
 from fieldapi.locations.service import Limits, ingest_pings
 
 CITY_SPEED_KMH = (30.0, 40.0)

@@ -21,6 +21,7 @@ class ProbeSchema(Schema):
 
 
 @blp.route("/healthz", methods=["GET"])
+@blp.doc(security=[])
 @blp.response(200, ProbeSchema)
 def healthz() -> dict[str, Any]:
     """The process is up."""
@@ -28,6 +29,7 @@ def healthz() -> dict[str, Any]:
 
 
 @blp.route("/readyz", methods=["GET"])
+@blp.doc(security=[])
 @blp.response(200, ProbeSchema)
 @blp.alt_response(503, description="The database is not reachable.")
 def readyz() -> dict[str, Any] | Response:

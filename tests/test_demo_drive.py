@@ -33,13 +33,13 @@ from fieldapi.demo_drive import (
     tick,
 )
 from fieldapi.eta.model import clock_text
-from fieldapi.eta.positions import latest_known_position
 from fieldapi.jobs.commands import job_action
 from fieldapi.jobs.models import ActivityEvent, Appointment, Job
 from fieldapi.jobs.texts import TextSettings
 from fieldapi.lifecycle import ActionName
 from fieldapi.locations.models import LatestLocation, LocationPing
 from fieldapi.locations.pings import distance_m
+from fieldapi.locations.positions import latest_known_position
 from fieldapi.locations.service import Limits
 from fieldapi.messaging.models import Message
 

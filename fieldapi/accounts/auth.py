@@ -16,8 +16,6 @@ from fieldapi.errors import Forbidden, NotFound, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-
 # What an enterprise's manager reaches besides /v1/enterprise: login, themself, their team.
 MANAGER_PATHS = re.compile(r"/v1/(auth/.*|me|team|team/[0-9a-fA-F-]{36})")
 ENTERPRISE_PATHS = re.compile(r"/v1/enterprise(/.*)?")

@@ -167,3 +167,8 @@ def update_organization(
         setattr(organization, name, customer_texts[name])
     db.commit()
     return organization
+
+
+def organization_name(db: Session, organization_id: uuid.UUID) -> str | None:
+    """The organization's name; None when there is no such organization."""
+    return db.scalar(select(Organization.name).where(Organization.id == organization_id))

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from fieldapi.accounts import service, team
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.organizations import (
     regenerate_connection_code as regenerate_connection_code_of,
@@ -82,6 +82,7 @@ def _logs_passcodes(config: Mapping[str, Any]) -> bool:
 
 
 @auth_blp.route("/passcode", methods=["POST"])
+@auth_blp.doc(security=[])
 @rate_limited("PASSCODE_RATE_LIMIT")
 @auth_blp.arguments(PasscodeRequestSchema)
 @auth_blp.response(202, PasscodeSentSchema)
@@ -105,6 +106,7 @@ def ask_passcode(args: dict[str, Any]) -> PasscodeSent:
 
 
 @auth_blp.route("/session", methods=["POST"])
+@auth_blp.doc(security=[])
 @rate_limited("LOGIN_RATE_LIMIT")
 @auth_blp.arguments(SessionRequestSchema)
 @auth_blp.response(201, TokensSchema)
@@ -131,7 +133,6 @@ def log_in(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @auth_blp.route("/session", methods=["DELETE"])
-@auth_blp.doc(security=BEARER_SECURITY)
 @auth_blp.response(204)
 def log_out() -> None:
     """Log out: both tokens of this session stop working."""
@@ -139,6 +140,7 @@ def log_out() -> None:
 
 
 @auth_blp.route("/refresh", methods=["POST"])
+@auth_blp.doc(security=[])
 @rate_limited("LOGIN_RATE_LIMIT")
 @auth_blp.arguments(RefreshRequestSchema)
 @auth_blp.response(200, TokensSchema)
@@ -159,7 +161,6 @@ def refresh(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @me_blp.route("")
-@me_blp.doc(security=BEARER_SECURITY)
 @me_blp.response(200, UserSchema)
 def me() -> dict[str, Any]:
     """The logged-in user and their organization."""
@@ -177,7 +178,6 @@ def me() -> dict[str, Any]:
 
 
 @team_blp.route("", methods=["GET"])
-@team_blp.doc(security=BEARER_SECURITY)
 @team_blp.response(200, UserSchema(many=True))
 def list_team() -> list[dict[str, Any]]:
     """The organization's users, active or not (dispatchers only)."""
@@ -189,7 +189,6 @@ def list_team() -> list[dict[str, Any]]:
 
 @team_blp.route("", methods=["POST"])
 @idempotent
-@team_blp.doc(security=BEARER_SECURITY)
 @login_required
 @team_blp.arguments(TeamMemberCreateSchema)
 @team_blp.response(201, UserSchema)
@@ -212,7 +211,6 @@ def add_member(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @team_blp.route("/<uuid:user_id>", methods=["PATCH"])
-@team_blp.doc(security=BEARER_SECURITY)
 @login_required
 @team_blp.arguments(TeamMemberUpdateSchema)
 @team_blp.response(200, UserSchema)
@@ -251,7 +249,6 @@ def organization_view(organization: Organization) -> dict[str, Any]:
 
 
 @organization_blp.route("", methods=["GET"])
-@organization_blp.doc(security=BEARER_SECURITY)
 @login_required
 @organization_blp.response(200, OrganizationSettingsAnswerSchema)
 def get_organization_settings() -> dict[str, Any]:
@@ -260,7 +257,6 @@ def get_organization_settings() -> dict[str, Any]:
 
 
 @organization_blp.route("", methods=["PATCH"])
-@organization_blp.doc(security=BEARER_SECURITY)
 @login_required
 @organization_blp.arguments(OrganizationSettingsSchema)
 @organization_blp.response(200, OrganizationSettingsAnswerSchema)
@@ -278,7 +274,6 @@ def update_organization_settings(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @organization_blp.route("/connection-code", methods=["POST"])
-@organization_blp.doc(security=BEARER_SECURITY)
 @login_required
 @organization_blp.response(200, OrganizationSettingsAnswerSchema)
 def regenerate_connection_code() -> dict[str, Any]:

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.accounts.models import Organization
 from fieldapi.db import session, utcnow
 from fieldapi.documents import service
@@ -121,7 +121,6 @@ def _create(kind: str, job_id: uuid.UUID, body: dict[str, Any]) -> dict[str, Any
 
 @jobs_blp.route("/<uuid:job_id>/estimates", methods=["POST"])
 @idempotent
-@jobs_blp.doc(security=BEARER_SECURITY)
 @jobs_blp.arguments(DocumentCreateSchema)
 @jobs_blp.response(201, DocumentSchema)
 def create_estimate(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
@@ -132,7 +131,6 @@ def create_estimate(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 @jobs_blp.route("/<uuid:job_id>/invoices", methods=["POST"])
 @idempotent
-@jobs_blp.doc(security=BEARER_SECURITY)
 @jobs_blp.arguments(DocumentCreateSchema)
 @jobs_blp.response(201, DocumentSchema)
 def create_invoice(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
@@ -146,7 +144,6 @@ def _list(job_id: uuid.UUID, kind: str | None) -> dict[str, Any]:
 
 
 @jobs_blp.route("/<uuid:job_id>/documents", methods=["GET"])
-@jobs_blp.doc(security=BEARER_SECURITY)
 @login_required
 @jobs_blp.response(200, DocumentListSchema)
 def list_job_documents(job_id: uuid.UUID) -> dict[str, Any]:
@@ -155,7 +152,6 @@ def list_job_documents(job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @jobs_blp.route("/<uuid:job_id>/estimates", methods=["GET"])
-@jobs_blp.doc(security=BEARER_SECURITY)
 @login_required
 @jobs_blp.response(200, DocumentListSchema)
 def list_job_estimates(job_id: uuid.UUID) -> dict[str, Any]:
@@ -163,7 +159,6 @@ def list_job_estimates(job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @jobs_blp.route("/<uuid:job_id>/invoices", methods=["GET"])
-@jobs_blp.doc(security=BEARER_SECURITY)
 @login_required
 @jobs_blp.response(200, DocumentListSchema)
 def list_job_invoices(job_id: uuid.UUID) -> dict[str, Any]:
@@ -171,7 +166,6 @@ def list_job_invoices(job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:document_id>", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, DocumentSchema)
 def get_document(document_id: uuid.UUID) -> dict[str, Any]:
@@ -181,7 +175,6 @@ def get_document(document_id: uuid.UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:document_id>", methods=["PATCH"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(DocumentUpdateSchema)
 @blp.response(200, DocumentSchema)
 @blp.alt_response(409, description="Not a draft: make a revision")
@@ -193,7 +186,6 @@ def update_document(body: dict[str, Any], document_id: uuid.UUID) -> dict[str, A
 
 @blp.route("/<uuid:document_id>/revisions", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(DocumentCreateSchema)
 @blp.response(201, DocumentSchema)
 @blp.alt_response(409, description="A draft, void, paid or already replaced")
@@ -208,7 +200,6 @@ def revise_document(body: dict[str, Any], document_id: uuid.UUID) -> dict[str, A
 
 @blp.route("/<uuid:document_id>/actions/<any(send, void, 'mark-paid'):action>", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.response(200, DocumentSchema)
 @blp.alt_response(409, description="Not allowed in this status")
 def document_action(document_id: uuid.UUID, action: str) -> dict[str, Any]:
@@ -244,7 +235,7 @@ def _pdf_response(db: Session, document: Document) -> Response:
 
 
 @blp.route("/<uuid:document_id>.pdf", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY, responses=_PDF)
+@blp.doc(responses=_PDF)
 @login_required
 def get_document_pdf(document_id: uuid.UUID) -> Response:
     """The document as a PDF (a download)."""
@@ -253,7 +244,7 @@ def get_document_pdf(document_id: uuid.UUID) -> Response:
 
 
 @enterprise_blp.route("/<uuid:document_id>.pdf", methods=["GET"])
-@enterprise_blp.doc(security=BEARER_SECURITY, responses=_PDF)
+@enterprise_blp.doc(responses=_PDF)
 @login_required
 def get_enterprise_document_pdf(document_id: uuid.UUID) -> Response:
     """A sent document of a job the enterprise offered, as a PDF (others: 404)."""
@@ -315,6 +306,7 @@ def _decide(token: str, answer: str) -> Document:
 
 
 @links_blp.route("/<token>", methods=["GET"])
+@links_blp.doc(security=[])
 @rate_limited("TRACKING_RATE_LIMIT")
 @links_blp.response(200, CustomerDocumentSchema)
 @links_blp.alt_response(404, description="Unknown, voided or replaced")
@@ -325,6 +317,7 @@ def get_document_link(token: str) -> dict[str, Any]:
 
 
 @links_blp.route("/<token>/<any(approve, decline):action>", methods=["POST"])
+@links_blp.doc(security=[])
 @rate_limited("TRACKING_RATE_LIMIT")
 @links_blp.response(200, CustomerDocumentSchema)
 @links_blp.alt_response(404, description="Unknown, voided or replaced")

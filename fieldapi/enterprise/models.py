@@ -25,6 +25,7 @@ from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
 
 CONNECTION_STATES = ("pending", "active", "declined", "ended")
 DELIVERY_STATUSES = ("queued", "sending", "delivered", "failed")
+FINISHED_DELIVERY_STATUSES = ("delivered", "failed")
 
 
 class Connection(IdMixin, TimestampMixin, Base):
@@ -104,3 +105,8 @@ class WebhookDelivery(Base):
     attempt_log: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+    @property
+    def pending_attempt_at(self) -> datetime | None:
+        """When the worker tries next; None once the delivery is finished."""
+        return None if self.status in FINISHED_DELIVERY_STATUSES else self.next_attempt_at

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from fieldapi.enterprise.jobs import ENTERPRISE_STATUSES
 from fieldapi.enterprise.models import CONNECTION_STATES, DELIVERY_STATUSES
 from fieldapi.enterprise.texts import MAX_REMINDER_CHARS
-from fieldapi.jobs.schemas import CustomerCreateSchema, Rfc3339
+from fieldapi.jobs.schemas import ApiPath, CustomerCreateSchema, Rfc3339
 from fieldapi.pagination import PageQuerySchema, page_schema
 
 
@@ -122,6 +122,8 @@ EnterpriseActivityPageSchema = page_schema(EnterpriseActivitySchema, "Enterprise
 
 
 class EnterpriseNoteSchema(Schema):
+    """Dumps a public `JobNote`."""
+
     id = fields.UUID()
     job_id = fields.UUID()
     body = fields.String()
@@ -132,11 +134,13 @@ EnterpriseNotePageSchema = page_schema(EnterpriseNoteSchema, "EnterpriseNotePage
 
 
 class EnterprisePhotoSchema(Schema):
+    """Dumps a public `JobPhoto`."""
+
     id = fields.UUID()
     job_id = fields.UUID()
     content_type = fields.String()
     size_bytes = fields.Integer()
-    url = fields.String()
+    url = ApiPath("/v1/enterprise/photos/")
     created_at = Rfc3339()
 
 
@@ -173,12 +177,16 @@ class DeliveryAttemptSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    id = fields.UUID(metadata={"description": "the event id the receiver sees"})
+    """Dumps a `WebhookDelivery`."""
+
+    id = fields.UUID(
+        attribute="event_id", metadata={"description": "the event id the receiver sees"}
+    )
     type = fields.String()
     job_id = fields.UUID()
     status = fields.String(metadata={"enum": list(DELIVERY_STATUSES)})
     attempts = fields.Integer()
-    next_attempt_at = Rfc3339(allow_none=True)
+    next_attempt_at = Rfc3339(attribute="pending_attempt_at", allow_none=True)
     created_at = Rfc3339()
     finished_at = Rfc3339(allow_none=True)
     attempt_log = fields.List(fields.Nested(DeliveryAttemptSchema))

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, current_app
 from flask_smorest import Blueprint
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.enterprise import connections, jobs, offers, reminders, webhooks
 from fieldapi.enterprise.access import require_enterprise_manager
@@ -77,7 +77,6 @@ def _connection_answer(connection: Connection) -> dict[str, Any]:
 
 @blp.route("/connections", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(ConnectionRequestSchema)
 @blp.response(201, ConnectionSchema)
@@ -90,7 +89,6 @@ def request_connection(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/connections", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, ConnectionSchema(many=True))
 def list_enterprise_connections() -> list[dict[str, Any]]:
@@ -100,7 +98,6 @@ def list_enterprise_connections() -> list[dict[str, Any]]:
 
 
 @blp.route("/connections/<uuid:connection_id>", methods=["DELETE"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(204)
 def end_enterprise_connection(connection_id: uuid.UUID) -> None:
@@ -109,7 +106,6 @@ def end_enterprise_connection(connection_id: uuid.UUID) -> None:
 
 
 @blp.route("/providers", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, PartyRefSchema(many=True))
 def list_providers() -> list[dict[str, Any]]:
@@ -123,7 +119,6 @@ def list_providers() -> list[dict[str, Any]]:
 
 @blp.route("/offers", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(OfferCreateSchema)
 @blp.response(201, EnterpriseJobSchema)
@@ -149,7 +144,6 @@ def create_offer(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 
 @blp.route("/jobs", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(EnterpriseJobQuerySchema, location="query")
 @blp.response(200, EnterpriseJobPageSchema)
@@ -160,7 +154,6 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/jobs/<uuid:job_id>", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, EnterpriseJobSchema)
 def get_job(job_id: uuid.UUID) -> dict[str, Any]:
@@ -169,7 +162,6 @@ def get_job(job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/jobs/<uuid:job_id>/activity", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, EnterpriseActivityPageSchema)
@@ -180,45 +172,25 @@ def job_activity(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/jobs/<uuid:job_id>/notes", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, EnterpriseNotePageSchema)
 def job_notes(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The notes the provider marked public, oldest first."""
-    db, viewer = session(), _viewer()
-    page = attachments.list_notes(db, viewer, job_id, **query)
-    items = [
-        {"id": n.id, "job_id": n.job_id, "body": n.body, "created_at": n.created_at}
-        for n in page.items
-    ]
-    return {"items": items, "next_cursor": page.next_cursor}
+    return _page(attachments.list_notes(session(), _viewer(), job_id, **query))
 
 
 @blp.route("/jobs/<uuid:job_id>/photos", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, EnterprisePhotoPageSchema)
 def job_photos(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The photos the provider marked public, oldest first."""
-    page = attachments.list_photos(session(), _viewer(), job_id, **query)
-    items = [
-        {
-            "id": p.id,
-            "job_id": p.job_id,
-            "content_type": p.content_type,
-            "size_bytes": p.size_bytes,
-            "url": f"/v1/enterprise/photos/{p.id}",
-            "created_at": p.created_at,
-        }
-        for p in page.items
-    ]
-    return {"items": items, "next_cursor": page.next_cursor}
+    return _page(attachments.list_photos(session(), _viewer(), job_id, **query))
 
 
 @blp.route("/photos/<uuid:photo_id>", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY, responses={200: PHOTO_CONTENT})
+@blp.doc(responses={200: PHOTO_CONTENT})
 @login_required
 def get_photo(photo_id: uuid.UUID) -> Response:
     """A public photo's bytes, of a job the enterprise offered."""
@@ -232,7 +204,6 @@ def _viewer() -> attachments.EnterpriseViewer:
 
 
 @blp.route("/jobs/<uuid:job_id>/reminders", methods=["POST"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(ReminderCreateSchema)
 @blp.response(201, ReminderSchema)
@@ -261,7 +232,6 @@ def _reasons_answer(rows: list[Any]) -> list[dict[str, Any]]:
 
 
 @blp.route("/complete-reasons", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, CompleteReasonSchema(many=True))
 def list_complete_reasons() -> list[dict[str, Any]]:
@@ -272,7 +242,6 @@ def list_complete_reasons() -> list[dict[str, Any]]:
 
 
 @blp.route("/complete-reasons", methods=["PUT"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(CompleteReasonSchema(many=True))
 @blp.response(200, CompleteReasonSchema(many=True))
@@ -284,7 +253,6 @@ def replace_complete_reasons(body: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 @blp.route("/webhook", methods=["PUT"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(WebhookSaveSchema)
 @blp.response(200, WebhookSchema)
@@ -303,7 +271,6 @@ def save_webhook(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/webhook", methods=["DELETE"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(204)
 def remove_webhook() -> None:
@@ -312,7 +279,6 @@ def remove_webhook() -> None:
 
 
 @blp.route("/webhook/deliveries", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, DeliveryPageSchema)
@@ -325,7 +291,6 @@ def list_deliveries(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @connections_blp.route("", methods=["GET"])
-@connections_blp.doc(security=BEARER_SECURITY)
 @login_required
 @connections_blp.response(200, ConnectionSchema(many=True))
 def list_connections() -> list[dict[str, Any]]:
@@ -337,7 +302,6 @@ def list_connections() -> list[dict[str, Any]]:
 @connections_blp.route(
     "/<uuid:connection_id>/actions/<any(accept, decline):action>", methods=["POST"]
 )
-@connections_blp.doc(security=BEARER_SECURITY)
 @login_required
 @connections_blp.response(200, ConnectionSchema)
 def answer_connection(connection_id: uuid.UUID, action: str) -> dict[str, Any]:
@@ -349,7 +313,6 @@ def answer_connection(connection_id: uuid.UUID, action: str) -> dict[str, Any]:
 
 
 @connections_blp.route("/<uuid:connection_id>", methods=["DELETE"])
-@connections_blp.doc(security=BEARER_SECURITY)
 @login_required
 @connections_blp.response(204)
 def end_connection(connection_id: uuid.UUID) -> None:

@@ -15,7 +15,6 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
@@ -117,10 +116,10 @@ def remove_webhook(db: Session, principal: Principal) -> None:
 
 def list_deliveries(
     db: Session, principal: Principal, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
-) -> Page[dict[str, Any]]:
+) -> Page[WebhookDelivery]:
     """The latest deliveries first, with their attempts and the receiver's answers."""
     require_enterprise_manager(principal)
-    page = paginate(
+    return paginate(
         db,
         select(WebhookDelivery).where(WebhookDelivery.organization_id == principal.organization_id),
         keys=(WebhookDelivery.id,),
@@ -129,18 +128,3 @@ def list_deliveries(
         cursor=cursor,
         descending=True,
     )
-    return Page([delivery_view(row) for row in page.items], page.next_cursor)
-
-
-def delivery_view(row: WebhookDelivery) -> dict[str, Any]:
-    return {
-        "id": row.event_id,
-        "type": row.type,
-        "job_id": row.job_id,
-        "status": row.status,
-        "attempts": row.attempts,
-        "next_attempt_at": None if row.status in ("delivered", "failed") else row.next_attempt_at,
-        "created_at": row.created_at,
-        "finished_at": row.finished_at,
-        "attempt_log": row.attempt_log,
-    }

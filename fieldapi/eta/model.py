@@ -11,8 +11,8 @@ everything beyond at 70 km/h (highway). Because each km is driven at its own ban
 a farther site never gets an earlier arrival: there is no jump at a band's edge (as there
 would be with one speed chosen by the total distance).
 
-The straight-line distance comes from PostGIS (`fieldapi.eta.distance`), the technician's
-position from the request or their latest fresh ping (`fieldapi.eta.positions`).
+The straight-line distance comes from PostGIS (`fieldapi.jobs.customers`), the technician's
+position from the request or their latest fresh ping (`fieldapi.locations.positions`).
 """
 
 from __future__ import annotations

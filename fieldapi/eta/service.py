@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fieldapi.eta.calibration import Calibration, calibrated_model, fit, organization_trips
-from fieldapi.eta.distance import distance_to_site_m
 from fieldapi.eta.model import EtaModel, arrive_by, estimate_minutes
-from fieldapi.eta.positions import latest_known_position
+from fieldapi.jobs.customers import distance_to_site_m
+from fieldapi.locations.positions import latest_known_position
 
 # eta.method: where the technician's position came from, or why there is no estimate.
 REQUEST_POSITION = "request_position"  # lat/lon sent with on-my-way

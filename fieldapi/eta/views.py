@@ -9,7 +9,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.accounts.policy import require_manager
 from fieldapi.db import session
 from fieldapi.eta.service import EtaSettings, organization_model
@@ -35,7 +35,6 @@ class EtaSettingsSchema(Schema):
 
 
 @blp.route("/settings/eta")
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, EtaSettingsSchema)
 def get_eta_settings() -> dict[str, Any]:

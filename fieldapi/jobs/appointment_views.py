@@ -9,7 +9,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.errors import Unprocessable, refusal
 from fieldapi.idempotency import idempotent
@@ -37,7 +37,6 @@ REFUSED = "Refused in this status; `errors.allowed_actions` lists what is allowe
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(CalendarQuerySchema, location="query")
 @blp.response(200, CalendarPageSchema)
@@ -63,7 +62,6 @@ def calendar(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:appointment_id>", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, CalendarAppointmentSchema)
 def get_appointment(appointment_id: uuid.UUID) -> dict[str, Any]:
@@ -72,7 +70,6 @@ def get_appointment(appointment_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:appointment_id>", methods=["PATCH"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(AppointmentUpdateSchema)
 @blp.response(200, CalendarAppointmentSchema)
@@ -88,7 +85,6 @@ def update_appointment(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[
 
 
 @blp.route("/<uuid:appointment_id>", methods=["DELETE"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(204)
 @blp.alt_response(409, description=REFUSED)
@@ -115,7 +111,6 @@ def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> dic
 
 @blp.route("/<uuid:appointment_id>/actions/on-my-way", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(OnMyWaySchema, required=False)
 @blp.response(200, JobWithEtaSchema)
 @blp.alt_response(409, description=REFUSED)
@@ -134,7 +129,6 @@ def on_my_way(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]
 
 @blp.route("/<uuid:appointment_id>/actions/start", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(EmptySchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description=REFUSED)
@@ -145,7 +139,6 @@ def start(_body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:appointment_id>/actions/pause", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(PauseSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description=REFUSED)
@@ -156,7 +149,6 @@ def pause(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:appointment_id>/actions/complete", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(CompleteSchema)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description=REFUSED)

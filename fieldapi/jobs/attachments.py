@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import User
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, PayloadTooLarge, Unprocessable
 from fieldapi.jobs.activity import Acting, record_event
@@ -63,14 +62,6 @@ def _check_visibility(visibility: str) -> str:
             "visibility is public or private.", errors={"visibility": ["public or private"]}
         )
     return visibility
-
-
-def authors_of(db: Session, rows: list[JobNote] | list[JobPhoto]) -> dict[uuid.UUID, str]:
-    ids = {row.author_id for row in rows if row.author_id is not None}
-    if not ids:
-        return {}
-    found = db.execute(select(User.id, User.name).where(User.id.in_(ids)))
-    return {user_id: name for user_id, name in found}
 
 
 def add_note(

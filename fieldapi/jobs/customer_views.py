@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.errors import refusal
 from fieldapi.idempotency import idempotent
@@ -32,7 +32,6 @@ def phone_region() -> str:
 
 @blp.route("", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(CustomerCreateSchema)
 @blp.response(201, CustomerSchema)
 @blp.alt_response(
@@ -48,7 +47,6 @@ def create_customer(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(CustomerQuerySchema, location="query")
 @blp.response(200, CustomerPageSchema)
@@ -60,7 +58,6 @@ def list_customers(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:customer_id>", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, CustomerSchema)
 def get_customer(customer_id: uuid.UUID) -> dict[str, Any]:
@@ -69,7 +66,6 @@ def get_customer(customer_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:customer_id>", methods=["PATCH"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(CustomerUpdateSchema)
 @blp.response(200, CustomerSchema)

@@ -7,9 +7,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import or_, select
+from sqlalchemy import cast, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,16 @@ from fieldapi.phones import InvalidPhone, to_e164
 
 def site_point(lat: float, lon: float) -> Any:
     return from_shape(Point(lon, lat), srid=4326)
+
+
+def distance_to_site_m(db: Session, customer_id: uuid.UUID, lat: float, lon: float) -> float | None:
+    """Metres from (lat, lon) to the customer's site on the spheroid (PostGIS geography);
+    None when the site is unknown."""
+    here = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
+    metres = db.scalar(
+        select(func.ST_Distance(Customer.site, here)).where(Customer.id == customer_id)
+    )
+    return None if metres is None else float(metres)
 
 
 def site_lat_lon(customer: Customer) -> tuple[float, float] | None:

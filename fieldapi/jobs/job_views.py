@@ -9,12 +9,13 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.errors import refusal
 from fieldapi.idempotency import idempotent
 from fieldapi.input_guard import MULTIPART_TYPE, takes_body
 from fieldapi.jobs import activity, attachments, commands, queries
+from fieldapi.jobs.models import JobNote, JobPhoto
 from fieldapi.jobs.schemas import (
     ActivityPageSchema,
     AppointmentCreateSchema,
@@ -35,14 +36,7 @@ from fieldapi.jobs.schemas import (
     PhotoUploadSchema,
 )
 from fieldapi.jobs.texts import TextSettings
-from fieldapi.jobs.views_common import (
-    job_answer,
-    note_page,
-    note_view,
-    page_answer,
-    photo_page,
-    photo_view,
-)
+from fieldapi.jobs.views_common import job_answer, page_answer
 from fieldapi.pagination import PageQuerySchema
 from fieldapi.storage import photo_store
 
@@ -55,7 +49,6 @@ _PHOTO_BODY = {
 
 @blp.route("", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobCreateSchema)
 @blp.response(201, JobSchema)
 def create_job(body: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +66,6 @@ def create_job(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(JobQuerySchema, location="query")
 @blp.response(200, JobPageSchema)
@@ -87,7 +79,6 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:job_id>", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, JobSchema)
 def get_job(job_id: uuid.UUID) -> dict[str, Any]:
@@ -96,7 +87,6 @@ def get_job(job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:job_id>", methods=["PATCH"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(JobUpdateSchema)
 @blp.response(200, JobSchema)
@@ -125,7 +115,6 @@ def _job_action(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) 
 
 @blp.route("/<uuid:job_id>/actions/accept", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description="Not an open offer; `errors.allowed_actions`")
@@ -136,7 +125,6 @@ def accept_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 
 @blp.route("/<uuid:job_id>/actions/decline", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(204)
 @blp.alt_response(409, description="Not an open offer; `errors.allowed_actions`")
@@ -147,7 +135,6 @@ def decline_job(body: dict[str, Any], job_id: uuid.UUID) -> None:
 
 @blp.route("/<uuid:job_id>/actions/cancel", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description="Refused in this status; `errors.allowed_actions`")
@@ -158,7 +145,6 @@ def cancel_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 
 @blp.route("/<uuid:job_id>/actions/reopen", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description="Not canceled; `errors.allowed_actions`")
@@ -169,7 +155,6 @@ def reopen_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 
 @blp.route("/<uuid:job_id>/appointments", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(AppointmentCreateSchema)
 @blp.response(201, CalendarAppointmentSchema)
 @blp.alt_response(409, description="Refused in this status (offered, canceled)")
@@ -188,7 +173,6 @@ def add_appointment(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:job_id>/activity", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, ActivityPageSchema)
@@ -199,37 +183,34 @@ def job_activity(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 
 @blp.route("/<uuid:job_id>/notes", methods=["POST"])
 @idempotent
-@blp.doc(security=BEARER_SECURITY)
 @blp.arguments(NoteCreateSchema)
 @blp.response(201, NoteSchema)
-def add_note(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+def add_note(body: dict[str, Any], job_id: uuid.UUID) -> JobNote:
     """Add a note (`private` by default; `public` also shows to the job's enterprise)."""
     db, principal = session(), current_principal()
     note = attachments.add_note(db, principal, job_id, now=utcnow(), **body)
-    return note_view(note, {principal.user_id: principal.name})
+    return note
 
 
 @blp.route("/<uuid:job_id>/notes", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, NotePageSchema)
 def list_notes(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The job's notes, oldest first."""
-    db = session()
-    return note_page(db, attachments.list_notes(db, current_principal(), job_id, **query))
+    return page_answer(attachments.list_notes(session(), current_principal(), job_id, **query))
 
 
 @blp.route("/<uuid:job_id>/photos", methods=["POST"])
 @takes_body(MULTIPART_TYPE)
 @idempotent
-@blp.doc(security=BEARER_SECURITY, requestBody=_PHOTO_BODY)
+@blp.doc(requestBody=_PHOTO_BODY)
 @blp.arguments(PhotoFormSchema, location="form")
 @blp.arguments(PhotoFileSchema, location="files")
 @blp.response(201, PhotoSchema)
 @blp.alt_response(413, description="Over MAX_PHOTO_BYTES")
 @blp.alt_response(415, description="Not a JPEG, PNG or HEIC file")
-def add_photo(form: dict[str, Any], files: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+def add_photo(form: dict[str, Any], files: dict[str, Any], job_id: uuid.UUID) -> JobPhoto:
     """Upload a photo (multipart `file`, `visibility`): JPEG, PNG or HEIC by content."""
     db, principal, config = session(), current_principal(), current_app.config
     photo = attachments.add_photo(
@@ -242,15 +223,13 @@ def add_photo(form: dict[str, Any], files: dict[str, Any], job_id: uuid.UUID) ->
         store=photo_store(config),
         max_bytes=config["MAX_PHOTO_BYTES"],
     )
-    return photo_view(photo, {principal.user_id: principal.name})
+    return photo
 
 
 @blp.route("/<uuid:job_id>/photos", methods=["GET"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, PhotoPageSchema)
 def list_photos(query: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
     """The job's photos (metadata; the bytes at each `url`), oldest first."""
-    db = session()
-    return photo_page(db, attachments.list_photos(db, current_principal(), job_id, **query))
+    return page_answer(attachments.list_photos(session(), current_principal(), job_id, **query))

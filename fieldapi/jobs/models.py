@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.models import Organization, User
 from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
 from fieldapi.messaging.models import OptOut
 
@@ -214,6 +214,7 @@ class JobNote(IdMixin, Base):
     body: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    author: Mapped[User | None] = relationship(lazy="selectin")
 
 
 class JobPhoto(IdMixin, Base):
@@ -241,3 +242,4 @@ class JobPhoto(IdMixin, Base):
     # Unique, and indexed for the worker's sweep of files no row points to.
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    author: Mapped[User | None] = relationship(lazy="selectin")

@@ -27,6 +27,17 @@ class Rfc3339(fields.AwareDateTime):
         return str(value.astimezone(UTC).isoformat().replace("+00:00", "Z"))
 
 
+class ApiPath(fields.String):
+    """The dumped object's address in the API: `prefix` followed by its id."""
+
+    def __init__(self, prefix: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.prefix = prefix
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> str:
+        return f"{self.prefix}{obj.id}"
+
+
 class StrictInteger(fields.Integer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
@@ -316,6 +327,8 @@ class NoteCreateSchema(Schema):
 
 
 class NoteSchema(Schema):
+    """Dumps a `JobNote` (its author a `User`)."""
+
     id = fields.UUID()
     job_id = fields.UUID()
     body = fields.String()
@@ -340,12 +353,14 @@ class PhotoUploadSchema(Schema):
 
 
 class PhotoSchema(Schema):
+    """Dumps a `JobPhoto` (its author a `User`)."""
+
     id = fields.UUID()
     job_id = fields.UUID()
     visibility = fields.String()
     content_type = fields.String()
     size_bytes = fields.Integer()
-    url = fields.String(metadata={"description": "GET it with the bearer token"})
+    url = ApiPath("/v1/photos/", metadata={"description": "GET it with the bearer token"})
     author = fields.Nested(PersonSchema, allow_none=True)
     created_at = Rfc3339()
 

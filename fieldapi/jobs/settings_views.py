@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, current_app, send_file
 from flask_smorest import Blueprint
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session
 from fieldapi.errors import NotFound, refusal
 from fieldapi.jobs import attachments, reasons
@@ -31,7 +31,7 @@ PHOTO_CONTENT = {
 
 
 @photos_blp.route("/<uuid:photo_id>", methods=["GET"])
-@photos_blp.doc(security=BEARER_SECURITY, responses={200: PHOTO_CONTENT})
+@photos_blp.doc(responses={200: PHOTO_CONTENT})
 @login_required
 def get_photo(photo_id: uuid.UUID) -> Response:
     """A photo's bytes, for those who may see it."""
@@ -65,7 +65,6 @@ def _reasons_answer(rows: list[Any]) -> list[dict[str, Any]]:
 
 
 @reasons_blp.route("", methods=["GET"])
-@reasons_blp.doc(security=BEARER_SECURITY)
 @login_required
 @reasons_blp.response(200, CompleteReasonSchema(many=True))
 def list_complete_reasons() -> list[dict[str, Any]]:
@@ -74,7 +73,6 @@ def list_complete_reasons() -> list[dict[str, Any]]:
 
 
 @reasons_blp.route("", methods=["PUT"])
-@reasons_blp.doc(security=BEARER_SECURITY)
 @login_required
 @reasons_blp.arguments(CompleteReasonSchema(many=True))
 @reasons_blp.response(200, CompleteReasonSchema(many=True))

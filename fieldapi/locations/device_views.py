@@ -9,7 +9,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.input_guard import NOT_BLANK
 from fieldapi.locations import devices
@@ -48,7 +48,6 @@ class NewTrackerDeviceSchema(TrackerDeviceSchema):
 
 
 @blp.route("/me/devices", methods=["POST"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required  # 401 before any 422
 @blp.arguments(TrackerDeviceNameSchema)
 @blp.response(201, NewTrackerDeviceSchema)
@@ -73,7 +72,6 @@ def add_device(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/me/devices")
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, TrackerDeviceSchema(many=True))
 def my_devices() -> Any:
@@ -82,7 +80,6 @@ def my_devices() -> Any:
 
 
 @blp.route("/me/devices/<uuid:device_id>", methods=["DELETE"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(204)
 def revoke_my_device(device_id: uuid.UUID) -> None:
@@ -91,7 +88,6 @@ def revoke_my_device(device_id: uuid.UUID) -> None:
 
 
 @blp.route("/team/devices")
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, TrackerDeviceSchema(many=True))
 def team_devices() -> Any:
@@ -100,7 +96,6 @@ def team_devices() -> Any:
 
 
 @blp.route("/team/devices/<uuid:device_id>", methods=["DELETE"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(204)
 def revoke_team_device(device_id: uuid.UUID) -> None:

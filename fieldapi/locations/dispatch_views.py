@@ -9,7 +9,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.accounts.policy import require_manager
 from fieldapi.db import session, utcnow
 from fieldapi.errors import refusal
@@ -40,7 +40,6 @@ class NearestTechnicianSchema(Schema):
 
 
 @blp.route("/dispatch/nearest")
-@blp.doc(security=BEARER_SECURITY)
 @login_required  # 401 before any 422
 @blp.arguments(NearestQuerySchema, location="query")
 @blp.response(200, NearestTechnicianSchema(many=True))

@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session
 from fieldapi.errors import refusal
 from fieldapi.locations import privacy
@@ -59,7 +59,6 @@ def _answer(hours: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @blp.route("/settings/working-hours")
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, WorkingHoursSchema)
 def get_working_hours() -> dict[str, Any]:
@@ -68,7 +67,6 @@ def get_working_hours() -> dict[str, Any]:
 
 
 @blp.route("/settings/working-hours", methods=["PUT"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required  # 401 before any 422
 @blp.arguments(WorkingHoursSchema)
 @blp.response(200, WorkingHoursSchema)
@@ -79,7 +77,6 @@ def put_working_hours(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/me/track-views")
-@blp.doc(security=BEARER_SECURITY)
 @login_required
 @blp.response(200, TrackViewSchema(many=True))
 def my_track_views() -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
 from fieldapi.accounts.auth import (
-    BEARER_SECURITY,
     bearer_token,
     current_principal,
     login_required,
@@ -48,7 +47,7 @@ def _limits() -> service.Limits:
 @blp.route("/locations", methods=["POST"])
 @takes_body(JSON_TYPE, parsed_by_view=True)
 @idempotent_view_authenticates
-@blp.doc(security=BEARER_SECURITY, requestBody=_PING_BATCH_BODY)
+@blp.doc(requestBody=_PING_BATCH_BODY)
 @blp.response(200, IngestResultSchema)
 @blp.alt_response(413, description="Over 500 pings or over MAX_JSON_BYTES")
 @blp.alt_response(422, **refusal("an `Idempotency-Key` already used for another body"))
@@ -87,7 +86,6 @@ def _read_batch() -> list[Any]:
 
 
 @blp.route("/me/duty", methods=["PUT"])
-@blp.doc(security=BEARER_SECURITY)
 @login_required  # 401 before any 422
 @blp.arguments(DutySchema)
 @blp.response(200, DutySchema)
@@ -98,7 +96,6 @@ def put_duty(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/team/locations")
-@blp.doc(security=BEARER_SECURITY)
 @login_required  # 401 before any 422
 @blp.arguments(TeamMapQuerySchema, location="query")
 @blp.response(200, TeamMapSchema)
@@ -123,7 +120,6 @@ def team_locations(query: dict[str, Any]) -> Response:
 
 
 @blp.route("/users/<uuid:user_id>/track")
-@blp.doc(security=BEARER_SECURITY)
 @login_required  # 401 before any 422
 @blp.arguments(TrackQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, TrackSchema)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.organizations import organization_name
 from fieldapi.messaging import templates
 from fieldapi.messaging.models import InboundMessage
 from fieldapi.messaging.optouts import (
@@ -82,5 +82,4 @@ def receive_inbound(
 def _organization_name(db: Session, organization_id: uuid.UUID | None) -> str | None:
     if organization_id is None:
         return None
-    organization = db.get(Organization, organization_id)
-    return organization.name if organization else None
+    return organization_name(db, organization_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -16,15 +17,12 @@ from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 from fieldapi.phones import InvalidPhone, to_e164
 
 
-def inbound_view(message: InboundMessage, customer: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "from_phone": message.from_phone,
-        "to_phone": message.to_phone,
-        "body": message.body,
-        "received_at": message.received_at,
-        "customer": customer,
-    }
+@dataclass(frozen=True)
+class ReceivedText:
+    """A text a customer sent, with the organization's customer of that number, if any."""
+
+    message: InboundMessage
+    customer: dict[str, Any] | None
 
 
 def list_inbound(
@@ -35,7 +33,7 @@ def list_inbound(
     default_region: str = "US",
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[ReceivedText]:
     """The texts the organization received, newest first; a page of `limit` after `cursor`."""
     require_manager(principal, "read the texts customers send")
     query = select(InboundMessage).where(
@@ -60,6 +58,6 @@ def list_inbound(
         db, principal.organization_id, {message.from_phone for message in page.items}
     )
     return Page(
-        [inbound_view(message, customers.get(message.from_phone)) for message in page.items],
+        [ReceivedText(message, customers.get(message.from_phone)) for message in page.items],
         page.next_cursor,
     )

@@ -39,6 +39,9 @@ class MessageStatus(enum.StrEnum):
 
 MESSAGE_STATUSES = tuple(str(status) for status in MessageStatus)
 
+# Texts whose body must not be shown to anyone but their recipient.
+SECRET_PURPOSES = frozenset({"passcode"})
+
 
 class Message(Base):
     """A text, keyed within its organization (the distribution column, docs/scaling.md)."""

@@ -1,9 +1,11 @@
 """Wire formats of messaging."""
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from fieldapi.input_guard import NOT_BLANK
-from fieldapi.messaging.models import MESSAGE_STATUSES
+from fieldapi.messaging.models import MESSAGE_STATUSES, SECRET_PURPOSES
 from fieldapi.pagination import PageQuerySchema, page_schema
 from fieldapi.phones import MAX_PHONE_INPUT
 
@@ -12,10 +14,21 @@ class MessageQuerySchema(PageQuerySchema):
     job_id = fields.UUID(metadata={"description": "only the texts of this job"})
 
 
+class _ShownBody(fields.String):
+    """A text's body, null when it is a secret (a login passcode)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if obj.purpose in SECRET_PURPOSES:
+            return None
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class MessageSchema(Schema):
+    """Dumps a `Message`."""
+
     id = fields.UUID()
-    to = fields.String(metadata={"description": "E.164"})
-    body = fields.String(
+    to = fields.String(attribute="to_phone", metadata={"description": "E.164"})
+    body = _ShownBody(
         allow_none=True, metadata={"description": "null for login passcodes (never shown)"}
     )
     purpose = fields.String(metadata={"example": "on_my_way"})
@@ -50,11 +63,17 @@ class CustomerRefSchema(Schema):
 
 
 class InboundMessageSchema(Schema):
-    id = fields.UUID()
-    from_phone = fields.String(metadata={"description": "E.164"})
-    to_phone = fields.String(allow_none=True, metadata={"description": "our number, E.164"})
-    body = fields.String()
-    received_at = fields.AwareDateTime()
+    """Dumps an `inbox.ReceivedText`."""
+
+    id = fields.UUID(attribute="message.id")
+    from_phone = fields.String(attribute="message.from_phone", metadata={"description": "E.164"})
+    to_phone = fields.String(
+        attribute="message.to_phone",
+        allow_none=True,
+        metadata={"description": "our number, E.164"},
+    )
+    body = fields.String(attribute="message.body")
+    received_at = fields.AwareDateTime(attribute="message.received_at")
     customer = fields.Nested(
         CustomerRefSchema,
         allow_none=True,

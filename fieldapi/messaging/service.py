@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,29 +13,6 @@ from fieldapi.jobs.visibility import require_visible_job
 from fieldapi.messaging.models import Message
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 
-# Texts whose body must not be shown to anyone but their recipient.
-SECRET_PURPOSES = frozenset({"passcode"})
-
-
-def message_view(message: Message) -> dict[str, Any]:
-    secret = message.purpose in SECRET_PURPOSES
-    return {
-        "id": message.id,
-        "to": message.to_phone,
-        "body": None if secret else message.body,
-        "purpose": message.purpose,
-        "status": message.status,
-        "job_id": message.job_id,
-        "appointment_id": message.appointment_id,
-        "error_code": message.error_code,
-        "error_message": message.error_message,
-        "attempts": message.attempts,
-        "queued_at": message.queued_at,
-        "sent_at": message.sent_at,
-        "delivered_at": message.delivered_at,
-        "updated_at": message.updated_at,
-    }
-
 
 def list_messages(
     db: Session,
@@ -45,7 +21,7 @@ def list_messages(
     job_id: uuid.UUID | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[Message]:
     """The organization's texts, newest first; a page of `limit` after `cursor`."""
     require_manager(principal, "see the organization's texts")
     query = select(Message).where(Message.organization_id == principal.organization_id)
@@ -61,4 +37,4 @@ def list_messages(
         cursor=cursor,
         descending=True,
     )
-    return Page([message_view(message) for message in page.items], page.next_cursor)
+    return page

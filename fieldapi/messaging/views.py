@@ -9,11 +9,12 @@ from flask_smorest import Blueprint
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from fieldapi.accounts.auth import BEARER_SECURITY, current_principal, login_required
+from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.db import session, utcnow
 from fieldapi.errors import refusal
 from fieldapi.input_guard import takes_body
 from fieldapi.messaging import inbox, service, webhooks
+from fieldapi.messaging.models import Message
 from fieldapi.messaging.schemas import (
     CallbackAnswerSchema,
     InboundFormSchema,
@@ -58,7 +59,6 @@ def _signed_form() -> MultiDict[str, str]:
 
 
 @messages_blp.route("", methods=["GET"])
-@messages_blp.doc(security=BEARER_SECURITY)
 @login_required  # 401 before any 422
 @messages_blp.arguments(MessageQuerySchema, location="query")
 @messages_blp.response(200, MessagePageSchema)
@@ -66,7 +66,7 @@ def _signed_form() -> MultiDict[str, str]:
 @messages_blp.alt_response(403, description="Technicians may not list texts")
 @messages_blp.alt_response(404, description="`job_id` is not a job of the organization")
 @messages_blp.alt_response(422, **refusal("a `cursor` that is not a `next_cursor` of this list"))
-def list_messages(query: dict[str, Any]) -> Page[dict[str, Any]]:
+def list_messages(query: dict[str, Any]) -> Page[Message]:
     """The organization's texts with their delivery status, newest first.
 
     Dispatchers only. `job_id` narrows to one job's texts (404 when the job is not
@@ -76,7 +76,6 @@ def list_messages(query: dict[str, Any]) -> Page[dict[str, Any]]:
 
 
 @messages_blp.route("/inbound", methods=["GET"])
-@messages_blp.doc(security=BEARER_SECURITY)
 @login_required  # 401 before any 422
 @messages_blp.arguments(InboundQuerySchema, location="query")
 @messages_blp.response(200, InboundPageSchema)
@@ -89,7 +88,7 @@ def list_messages(query: dict[str, Any]) -> Page[dict[str, Any]]:
         "a `from_phone` libphonenumber calls no real number"
     ),
 )
-def list_inbound(query: dict[str, Any]) -> Page[dict[str, Any]]:
+def list_inbound(query: dict[str, Any]) -> Page[inbox.ReceivedText]:
     """The texts customers sent the organization, newest first.
 
     Dispatchers only. Keywords (STOP, START, HELP...) are not listed. `from_phone` narrows
@@ -101,6 +100,7 @@ def list_inbound(query: dict[str, Any]) -> Page[dict[str, Any]]:
 
 
 @webhooks_blp.route("/status", methods=["POST"])
+@webhooks_blp.doc(security=[])
 @takes_body(FORM_TYPE, parsed_by_view=True)
 @webhooks_blp.doc(requestBody=_form_body(StatusCallbackFormSchema))
 @webhooks_blp.response(200, CallbackAnswerSchema)
@@ -117,6 +117,7 @@ def twilio_status() -> dict[str, str]:
 
 
 @webhooks_blp.route("/inbound", methods=["POST"])
+@webhooks_blp.doc(security=[])
 @takes_body(FORM_TYPE, parsed_by_view=True)
 @webhooks_blp.doc(requestBody=_form_body(InboundFormSchema))
 @webhooks_blp.response(200, description=_TWIML)

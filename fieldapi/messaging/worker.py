@@ -37,9 +37,8 @@ from fieldapi.messaging.delivery import (
     lock_sid,
 )
 from fieldapi.messaging.message_status import MessageStatus, move
-from fieldapi.messaging.models import Message
+from fieldapi.messaging.models import SECRET_PURPOSES, Message
 from fieldapi.messaging.optouts import block, opt_out_of, record_opt_out
-from fieldapi.messaging.service import SECRET_PURPOSES
 from fieldapi.messaging.transports import (
     SendResult,
     TransientSendError,

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
 from fieldapi.errors import NotFound
-from fieldapi.eta.positions import latest_known_position
 from fieldapi.jobs.models import Appointment, Customer, Job
+from fieldapi.locations.positions import latest_known_position
 from fieldapi.public.links import looks_like_token, token_hash
 from fieldapi.public.models import VisitTracking
 

@@ -46,6 +46,7 @@ def _status(token: str) -> dict[str, Any]:
 
 
 @blp.route("/<token>", methods=["GET"])
+@blp.doc(security=[])
 @rate_limited("TRACKING_RATE_LIMIT")
 @blp.response(200, TrackingSchema)
 @blp.alt_response(404, description="Unknown or expired token")
@@ -94,6 +95,7 @@ def _blank_to_error(body: dict[str, Any], names: tuple[str, ...]) -> None:
 
 
 @bookings.route("/<slug>/passcode", methods=["POST"])
+@bookings.doc(security=[])
 @rate_limited("BOOKING_RATE_LIMIT")
 @bookings.arguments(BookingPasscodeRequestSchema)
 @bookings.response(202, PasscodeSentSchema)
@@ -112,6 +114,7 @@ def post_booking_passcode(body: dict[str, Any], slug: str) -> Any:
 
 
 @bookings.route("/<slug>", methods=["POST"])
+@bookings.doc(security=[])
 @rate_limited("BOOKING_RATE_LIMIT")
 @bookings.arguments(BookingRequestSchema)
 @bookings.response(201, BookingCreatedSchema)

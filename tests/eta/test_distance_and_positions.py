@@ -13,8 +13,6 @@ from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
-from fieldapi.eta.distance import distance_to_site_m
-from fieldapi.eta.positions import latest_known_position
 from fieldapi.eta.service import (
     LATEST_POSITION,
     REQUEST_POSITION,
@@ -22,8 +20,9 @@ from fieldapi.eta.service import (
     EtaSettings,
     estimate_arrival,
 )
-from fieldapi.jobs.customers import site_point
+from fieldapi.jobs.customers import distance_to_site_m, site_point
 from fieldapi.jobs.models import Customer
+from fieldapi.locations.positions import latest_known_position
 from tests.conftest import WRIGLEY
 
 LOOP = (41.8789, -87.6359)

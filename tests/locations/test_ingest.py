@@ -5,18 +5,18 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
-from fieldapi.locations import service
 from fieldapi.locations.models import LocationPing
 from tests.conftest import ApiClient
 from tests.locations.conftest import (
@@ -317,79 +317,138 @@ def test_a_whole_batch_takes_a_constant_number_of_statements(
     assert count_pings(db) == 801
 
 
-def blind_the_next_first_look(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Hide the stored rows from the next upload's first look, as another request's upload
-    not yet committed would; the list counts the looks."""
-    real = service._stored_fixes
-    looks: list[int] = []
+class OtherUpload:
+    """Another request's upload, not committed yet: its rows are invisible to our upload's
+    first look, and our insert of the same keys waits on them until `commit()`."""
 
-    def first_look_blind(row: Any) -> list[Any]:
-        looks.append(1)
-        return [] if len(looks) == 1 else real(row)
+    def __init__(self, engine: Engine, user: User, pings: list[dict[str, Any]]) -> None:
+        self.engine = engine
+        self.connection = engine.connect()
+        self.pid = self.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        for one in pings:
+            self.connection.execute(
+                text(
+                    "INSERT INTO location_pings (organization_id, user_id, recorded_at, "
+                    "position, impossible_jump) VALUES (:org, :user, :at, "
+                    "CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography), false)"
+                ),
+                {
+                    "org": user.organization_id,
+                    "user": user.id,
+                    "at": one["recorded_at"],
+                    "lat": one["lat"],
+                    "lon": one["lon"],
+                },
+            )
 
-    monkeypatch.setattr(service, "_stored_fixes", first_look_blind)
-    return looks
+    def __enter__(self) -> OtherUpload:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.connection.close()  # rolls back when a test failed before the commit
+
+    def commit_once_waited_on(self) -> None:
+        """Commit as soon as a statement waits for this transaction's rows (no sleep: the
+        waiting is read from PostgreSQL)."""
+        deadline = time.monotonic() + 15
+        while not self._waited_on():
+            assert time.monotonic() < deadline, "no statement ever waited on the other upload"
+            time.sleep(0.005)
+        self.connection.commit()
+
+    def _waited_on(self) -> bool:
+        with self.engine.connect() as conn:
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity "
+                        "WHERE :pid = ANY(pg_blocking_pids(pid)))"
+                    ),
+                    {"pid": self.pid},
+                ).scalar_one()
+            )
+
+
+def upload_in_a_thread(
+    client: ApiClient, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[threading.Thread, list[Any]]:
+    answers: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: answers.append(client.post("/v1/locations", json=body, headers=headers))
+    )
+    thread.start()
+    return thread, answers
+
+
+def collided(
+    app: Flask,
+    engine: Engine,
+    committed: Session,
+    base_time: datetime,
+    *,
+    headers: dict[str, str] | None = None,
+) -> tuple[User, ApiClient, dict[str, Any], Any]:
+    """Four pings uploaded while another request stores the first three: our upload's first
+    look misses them, its insert waits on them and collides once they are committed."""
+    user, token = committed_technician(committed, "Collider")
+    client = ApiClient(app.test_client(), token)
+    pings = [ping(base_time + timedelta(seconds=n), 41.8 + n / 1e4) for n in range(4)]
+    body = {"pings": pings}
+    with OtherUpload(engine, user, pings[:3]) as other:
+        thread, answers = upload_in_a_thread(client, body, headers)
+        other.commit_once_waited_on()
+        thread.join(timeout=30)
+    assert len(answers) == 1, "the upload did not finish"
+    return user, client, body, answers[0]
 
 
 def test_a_collision_with_a_concurrent_upload_reads_as_duplicates(
-    tech_client: ApiClient,
-    tech: User,
-    db: Session,
-    base_time: datetime,
-    monkeypatch: pytest.MonkeyPatch,
+    app: Flask, engine: Engine, committed: Session, base_time: datetime
 ) -> None:
-    """Another request storing the same pings is invisible until it commits: simulate it
-    by hiding the stored rows from the first look. The insert then collides on the primary
-    key, and the retry sees the rows and counts them as duplicates."""
-    pings = [ping(base_time + timedelta(seconds=n), 41.8 + n / 1e4) for n in range(3)]
-    assert post_pings(tech_client, pings).json["stored"] == 3
-    looks = blind_the_next_first_look(monkeypatch)
-    more = [*pings, ping(base_time + timedelta(seconds=3), 41.8003)]
-    response = post_pings(tech_client, more)
-    assert response.json == {"stored": 1, "duplicates": 3, "rejected": []}
-    assert len(looks) == 2
-    assert len(stored_pings(db, tech.id)) == 4
-    assert latest(db, tech.id)["recorded_at"] == base_time + timedelta(seconds=3)
+    """The insert collides on the primary key; the retry sees the other request's rows and
+    counts them as duplicates."""
+    user, _client, _body, answer = collided(app, engine, committed, base_time)
+    assert answer.status_code == 200
+    assert answer.json == {"stored": 1, "duplicates": 3, "rejected": []}
+    assert len(stored_pings(committed, user.id)) == 4
+    assert latest(committed, user.id)["recorded_at"] == base_time + timedelta(seconds=3)
 
 
 def test_a_keyed_upload_that_collided_still_replays_its_first_answer(
-    tech_client: ApiClient,
-    tech: User,
-    db: Session,
-    base_time: datetime,
-    monkeypatch: pytest.MonkeyPatch,
+    app: Flask, engine: Engine, committed: Session, base_time: datetime
 ) -> None:
     """The collision's rollback takes the key's claim with it; the answer is still kept
     under the key, so the phone's retry gets the first answer back, not a new one."""
-    pings = [ping(base_time + timedelta(seconds=n), 41.8 + n / 1e4) for n in range(3)]
-    assert post_pings(tech_client, pings).json["stored"] == 3
-    looks = blind_the_next_first_look(monkeypatch)
-    body = {"pings": [*pings, ping(base_time + timedelta(seconds=3), 41.8003)]}
     headers = {"Idempotency-Key": "collided-1"}
-    first = tech_client.post("/v1/locations", json=body, headers=headers)
+    user, client, body, first = collided(app, engine, committed, base_time, headers=headers)
     assert first.json == {"stored": 1, "duplicates": 3, "rejected": []}
-    assert len(looks) == 2
-    again = tech_client.post("/v1/locations", json=body, headers=headers)
+    again = client.post("/v1/locations", json=body, headers=headers)
     assert again.json == first.json
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert len(stored_pings(db, tech.id)) == 4
+    assert len(stored_pings(committed, user.id)) == 4
 
 
 def test_colliding_twice_is_a_409_that_changes_nothing(
-    tech_client: ApiClient,
-    tech: User,
-    db: Session,
-    base_time: datetime,
-    monkeypatch: pytest.MonkeyPatch,
+    app: Flask, engine: Engine, committed: Session, base_time: datetime
 ) -> None:
-    pings = [ping(base_time + timedelta(seconds=n), 41.8 + n / 1e4) for n in range(3)]
-    assert post_pings(tech_client, pings).json["stored"] == 3
-    monkeypatch.setattr(service, "_stored_fixes", lambda _row: [])
-    response = post_pings(tech_client, [*pings, ping(base_time + timedelta(seconds=3))])
-    assert response.status_code == 409
-    assert_error_shape(response.json, 409)
-    assert len(stored_pings(db, tech.id)) == 3
-    assert latest(db, tech.id)["recorded_at"] == base_time + timedelta(seconds=2)
+    """Two other requests: one stores the first three pings, one the fourth. Our insert
+    collides with the first, its retry with the second: 409, and none of our writes stay."""
+    user, token = committed_technician(committed, "Collider")
+    client = ApiClient(app.test_client(), token)
+    pings = [ping(base_time + timedelta(seconds=n), 41.8 + n / 1e4) for n in range(4)]
+    with (
+        OtherUpload(engine, user, pings[:3]) as first,
+        OtherUpload(engine, user, pings[3:]) as second,
+    ):
+        thread, answers = upload_in_a_thread(client, {"pings": pings})
+        first.commit_once_waited_on()
+        second.commit_once_waited_on()
+        thread.join(timeout=30)
+    assert len(answers) == 1, "the upload did not finish"
+    assert answers[0].status_code == 409
+    assert_error_shape(answers[0].json, 409)
+    assert len(stored_pings(committed, user.id)) == 4  # the other requests' rows only
+    assert latest(committed, user.id) is None  # our upload would have moved it
 
 
 def test_the_same_batch_from_two_threads_is_stored_once(

@@ -204,7 +204,6 @@ def _waypoints(owner: devices.DeviceOwner) -> list[dict[str, Any]]:
 
 
 @blp.route("/overland", methods=["POST"])
-@blp.doc(security=[{"bearerAuth": []}])
 @blp.response(200, description='{"result": "ok"} and the counts')
 @blp.alt_response(401, description="Unknown or revoked device token")
 def ingest_overland() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Where a technician is, as far as the server knows: their latest fresh good fix."""
+"""Where a technician is, as far as the server knows: their latest fresh good fix (a public
+read of the latest positions, for the ETA and the tracking page)."""
 
 from __future__ import annotations
 

@@ -111,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
                 PYTHONUNBUFFERED="1",
             )
             started = time.monotonic()
-            processes = [worker(env, workdir / f"worker-{n}.log") for n in range(2)]
+            # extended, not rebound: the cleanup above holds this very list
+            processes.extend(worker(env, workdir / f"worker-{n}.log") for n in range(2))
             third = args.texts // 3
             if not wait_for(lambda: counts(dsn).get("sent", 0) >= third, args.timeout):
                 print("fault_texts: a third of the texts were not sent in time", flush=True)

@@ -3,6 +3,7 @@ connected; helpers to offer a job the way the enterprise's app does."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -11,8 +12,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
-from tests.conftest import ApiClient
+from fieldapi.enterprise.models import Connection
+from fieldapi.enterprise.webhooks import save_webhook
+from fieldapi.onboarding import create_organization
+from tests.conftest import ApiClient, unique_phone
 
 CUSTOMER = {
     "name": "Maria Lopez",
@@ -106,3 +111,31 @@ def offer(
         return result
 
     return make
+
+
+def committed_enterprise_with_webhook(
+    committed: Session, receiver_url: str
+) -> tuple[Organization, User, Principal, str]:
+    """Committed: a provider with its owner, an enterprise connected to it whose webhook
+    goes to `receiver_url`; the provider, its owner, the manager acting, the webhook's
+    secret (for the thread and process tests, which need real commits)."""
+    provider, owner = create_organization(
+        committed, name="Done Right", owner_name="Dana", owner_phone=unique_phone()
+    )
+    enterprise, manager = create_organization(
+        committed, name="Acme", owner_name="Morgan", owner_phone=unique_phone(), kind="enterprise"
+    )
+    now = utcnow()
+    committed.add(
+        Connection(
+            organization_id=provider.id,
+            enterprise_id=enterprise.id,
+            state="active",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    committed.commit()
+    acting = Principal(manager.id, enterprise.id, uuid.uuid4(), manager.name, "manager")
+    hook = save_webhook(committed, acting, receiver_url, now=now, allow_private=True)
+    return provider, owner, acting, hook.secret

@@ -17,16 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
 from fieldapi.enterprise.delivery import WebhookSender, WebhookSettings
-from fieldapi.enterprise.models import Connection, WebhookDelivery
+from fieldapi.enterprise.models import WebhookDelivery
 from fieldapi.enterprise.offers import OfferInput, make_offer
 from fieldapi.enterprise.texts import TextRules
-from fieldapi.enterprise.webhooks import save_webhook
 from fieldapi.jobs.activity import Acting, record_event
 from fieldapi.jobs.attachments import add_note
 from fieldapi.jobs.models import Job, JobNote
-from fieldapi.onboarding import create_organization
-from tests.conftest import unique_phone
-from tests.enterprise.conftest import CUSTOMER
+from tests.enterprise.conftest import CUSTOMER, committed_enterprise_with_webhook
 from tests.enterprise.receiver import Receiver
 
 
@@ -34,27 +31,10 @@ from tests.enterprise.receiver import Receiver
 def offered_job(committed: Session, receiver: Receiver) -> Iterator[tuple[uuid.UUID, Principal]]:
     """A committed job offered by an enterprise with a webhook to the receiver, its offer
     event already delivered; the provider's dispatcher."""
-    provider, dispatcher = create_organization(
-        committed, name="Done Right", owner_name="Dana", owner_phone=unique_phone()
-    )
-    enterprise, manager = create_organization(
-        committed, name="Acme", owner_name="Morgan", owner_phone=unique_phone(), kind="enterprise"
+    provider, dispatcher, boss, receiver.secret = committed_enterprise_with_webhook(
+        committed, receiver.url
     )
     now = utcnow()
-    committed.add(
-        Connection(
-            organization_id=provider.id,
-            enterprise_id=enterprise.id,
-            state="active",
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    committed.commit()
-    boss = Principal(manager.id, enterprise.id, uuid.uuid4(), manager.name, "manager")
-    receiver.secret = save_webhook(
-        committed, boss, receiver.url, now=now, allow_private=True
-    ).secret
     start = now + timedelta(days=1)
     offer = OfferInput(
         provider_id=provider.id,

@@ -6,49 +6,29 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.principal import Principal
 from fieldapi.db import utcnow
-from fieldapi.enterprise.models import Connection, WebhookDelivery
+from fieldapi.enterprise.models import WebhookDelivery
 from fieldapi.enterprise.offers import OfferInput, make_offer
 from fieldapi.enterprise.texts import TextRules
-from fieldapi.enterprise.webhooks import save_webhook
-from fieldapi.onboarding import create_organization
 from fieldapi.paths import project_root
-from tests.conftest import TEST_SECRET_KEY, unique_phone
-from tests.enterprise.conftest import CUSTOMER
+from tests.conftest import TEST_SECRET_KEY
+from tests.enterprise.conftest import CUSTOMER, committed_enterprise_with_webhook
 from tests.enterprise.receiver import Receiver
 
 
 def test_fieldapi_worker_once_delivers_the_queued_webhooks(
     database_url: str, committed: Session, receiver: Receiver, tmp_path: Path
 ) -> None:
-    provider, _dispatcher = create_organization(
-        committed, name="Done Right", owner_name="Dana", owner_phone=unique_phone()
-    )
-    enterprise, manager = create_organization(
-        committed, name="Acme", owner_name="Morgan", owner_phone=unique_phone(), kind="enterprise"
+    provider, _owner, principal, receiver.secret = committed_enterprise_with_webhook(
+        committed, receiver.url
     )
     now = utcnow()
-    committed.add(
-        Connection(
-            organization_id=provider.id,
-            enterprise_id=enterprise.id,
-            state="active",
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    committed.commit()
-    principal = Principal(manager.id, enterprise.id, uuid.uuid4(), manager.name, "manager")
-    hook = save_webhook(committed, principal, receiver.url, now=now, allow_private=True)
-    receiver.secret = hook.secret
     start = now + timedelta(days=1)
     for number in (1, 2):
         offer = OfferInput(

@@ -192,14 +192,13 @@ def ingest_owntracks() -> Response:
 
 
 def _waypoints(owner: devices.DeviceOwner) -> list[dict[str, Any]]:
-    """`setWaypoints` with the user's sites for today, when there are any."""
-    db = session()
-    sites = arrival.todays_sites(
-        db,
-        owner.organization_id,
-        owner.user_id,
-        now=utcnow(),
-    )
+    """`setWaypoints` with the user's sites for today, when there are any.
+
+    Read in autocommit: a transaction that only read ends in a ROLLBACK, and psycopg drops
+    a connection's prepared statements on a ROLLBACK, so the one-ping statement that runs
+    on that connection next would be planned afresh on every location message."""
+    with database().read_sessions() as db:
+        sites = arrival.todays_sites(db, owner.organization_id, owner.user_id, now=utcnow())
     return [owntracks.set_waypoints(sites, current_app.config["ARRIVAL_RADIUS_M"])] if sites else []
 
 

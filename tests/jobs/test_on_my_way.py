@@ -190,3 +190,25 @@ def test_on_my_way_twice_is_refused_but_start_follows(
 def test_an_unknown_appointment_is_404(tech_client: ApiClient) -> None:
     response = tech_client.post(f"/v1/appointments/{uuid.uuid4()}/actions/on-my-way", json={})
     assert response.status_code == 404
+
+
+# The statements of one on-my-way with the phone's position, the path `scripts/bench_scale`
+# holds to 3x a bare `GET /v1/me` (2 statements): authenticate, lock, ETA, writes, answer.
+ON_MY_WAY_STATEMENTS = 20
+
+
+def test_on_my_way_runs_a_fixed_number_of_statements(
+    make_job: Callable[..., Job],
+    tech: User,
+    tech_client: ApiClient,
+    db: Session,
+    count_queries: Callable[[], Any],
+) -> None:
+    job = make_job(technician=tech)
+    with count_queries() as statements:
+        response = on_my_way(tech_client, job, lat=LOOP[0], lon=LOOP[1])
+    assert response.status_code == 200, response.json
+    assert response.json["eta"]["method"] == "request_position"
+    assert [m.purpose for m in texts_of(db, job.id)] == ["on_my_way"]
+    listed = "\n".join(" ".join(s.split())[:120] for s in statements)
+    assert len(statements) == ON_MY_WAY_STATEMENTS, listed

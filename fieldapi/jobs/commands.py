@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
@@ -59,6 +60,17 @@ class AppointmentInput:
 @dataclass(frozen=True)
 class ActionResult:
     job_id: uuid.UUID
+    eta: Eta | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentActionResult:
+    """The job as the action committed it, with what its answer shows loaded (its
+    appointments, customer and offering enterprise; `technicians` by id): the answer needs
+    no second read of the rows this transaction locked and wrote."""
+
+    job: Job
+    technicians: Mapping[uuid.UUID, User]
     eta: Eta | None = None
 
 
@@ -262,14 +274,15 @@ def appointment_action(
     reason_code: str | None = None,
     reason: str | None = None,
     position: tuple[float, float] | None = None,
-) -> ActionResult:
+) -> AppointmentActionResult:
     """on-my-way (with an ETA from `position` or the latest ping), start, pause, complete
     (`reason_code` from the organization's complete reasons)."""
     if action not in lc.APPOINTMENT_ACTIONS:
         raise ValueError(f"not an appointment action: {action}")
     org_id = principal.organization_id
-    job, rows = _lock_job(db, principal, _job_id_of_appointment(db, principal, appointment_id))
-    organization = db.get_one(Organization, org_id)
+    job, organization = _lock_job_of_appointment(db, principal, appointment_id)
+    rows, technicians = _appointments_and_technicians(db, job.id)
+    set_committed_value(job, "appointments", rows)  # the answer shows these, as written
     command = lc.Command(
         action,
         at=now,
@@ -306,7 +319,7 @@ def appointment_action(
         estimate=estimate if action == lc.ActionName.ON_MY_WAY else None,
         settings=settings,
     )
-    return ActionResult(job.id, eta)
+    return AppointmentActionResult(job, technicians, eta)
 
 
 def start_on_arrival(
@@ -547,6 +560,49 @@ def _appointments_of(db: Session, job_id: uuid.UUID) -> list[Appointment]:
             .execution_options(populate_existing=True)
         )
     )
+
+
+def _lock_job_of_appointment(
+    db: Session, principal: Principal, appointment_id: uuid.UUID
+) -> tuple[Job, Organization]:
+    """The job of an appointment the caller may see, locked as `_lock_job` locks it, with
+    its customer and organization: one statement (its appointments are read after it)."""
+    job_of_appointment = (
+        select(Appointment.job_id)
+        .where(Appointment.id == appointment_id, visible_appointments(principal))
+        .scalar_subquery()
+    )
+    found = db.execute(
+        select(Job, Organization)
+        .join(Organization, Organization.id == Job.organization_id)
+        .where(
+            Job.id == job_of_appointment,
+            Job.organization_id == principal.organization_id,
+            visible_jobs(principal),
+        )
+        .options(lazyload(Job.appointments), joinedload(Job.customer))
+        .with_for_update(of=Job)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if found is None:
+        raise NotFound("No such appointment.")
+    job, organization = found
+    return job, organization
+
+
+def _appointments_and_technicians(
+    db: Session, job_id: uuid.UUID
+) -> tuple[list[Appointment], dict[uuid.UUID, User]]:
+    """A locked job's appointments, read after the lock, with their technicians."""
+    found = db.execute(
+        select(Appointment, User)
+        .outerjoin(User, User.id == Appointment.technician_id)
+        .where(Appointment.job_id == job_id)
+        .order_by(Appointment.created_at, Appointment.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    technicians = {user.id: user for _row, user in found if user is not None}
+    return [row for row, _user in found], technicians
 
 
 def _job_id_of_appointment(

@@ -7,7 +7,7 @@ caller (from the lifecycle, so the apps show exactly the buttons that will work)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,7 +57,7 @@ def technicians_of(db: Session, appointments: Iterable[Appointment]) -> dict[uui
 
 
 def appointment_view(
-    row: Appointment, snapshot: lc.Job, technicians: dict[uuid.UUID, User], actor: lc.Actor
+    row: Appointment, snapshot: lc.Job, technicians: Mapping[uuid.UUID, User], actor: lc.Actor
 ) -> dict[str, Any]:
     technician = technicians.get(row.technician_id) if row.technician_id else None
     return {
@@ -78,7 +78,9 @@ def appointment_view(
     }
 
 
-def job_view(job: Job, technicians: dict[uuid.UUID, User], principal: Principal) -> dict[str, Any]:
+def job_view(
+    job: Job, technicians: Mapping[uuid.UUID, User], principal: Principal
+) -> dict[str, Any]:
     """A job with the appointments the caller may see (a technician: their own); its
     status and actions still follow from all of them."""
     snapshot = job_snapshot(job, job.appointments)
@@ -124,7 +126,15 @@ def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> dict[str, A
     )
     if job is None:
         raise NotFound("No such job.")
-    view = job_view(job, technicians_of(db, job.appointments), principal)
+    return job_answer(db, principal, job, technicians_of(db, job.appointments))
+
+
+def job_answer(
+    db: Session, principal: Principal, job: Job, technicians: Mapping[uuid.UUID, User]
+) -> dict[str, Any]:
+    """A job's answer from rows already loaded (its appointments, customer and offering
+    enterprise, `technicians` by id), with its complete reasons."""
+    view = job_view(job, technicians, principal)
     view["complete_reasons"] = [
         {"code": r.code, "label": r.label, "outcome": r.outcome}
         for r in list_reasons(db, reasons_owner(db, job))

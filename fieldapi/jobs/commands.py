@@ -516,7 +516,8 @@ def _lock_job(
     appointments read after the lock.
 
     `populate_existing` makes both fresh even if the session saw them before the lock: a
-    second phone waiting here must decide on what the first one committed.
+    second phone waiting here must decide on what the first one committed. The customer
+    comes with the job, as fresh (its texts count on it: `jobs.texts._queue`).
     """
     job = db.scalar(
         select(Job)
@@ -525,7 +526,7 @@ def _lock_job(
             Job.organization_id == principal.organization_id,
             visible_jobs(principal),
         )
-        .options(lazyload(Job.appointments), lazyload(Job.customer))
+        .options(lazyload(Job.appointments), joinedload(Job.customer))
         .with_for_update(of=Job)
         .execution_options(populate_existing=True)
     )
@@ -537,11 +538,12 @@ def _lock_job(
 def lock_job_of_organization(
     db: Session, organization_id: uuid.UUID, job_id: uuid.UUID
 ) -> tuple[Job, list[Appointment]]:
-    """The job locked for a change the system makes (no caller whose view limits it)."""
+    """The job locked for a change the system makes (no caller whose view limits it), with
+    its customer, as `_lock_job` locks it."""
     job = db.scalar(
         select(Job)
         .where(Job.id == job_id, Job.organization_id == organization_id)
-        .options(lazyload(Job.appointments), lazyload(Job.customer))
+        .options(lazyload(Job.appointments), joinedload(Job.customer))
         .with_for_update(of=Job)
         .execution_options(populate_existing=True)
     )

@@ -16,6 +16,7 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.eta.model import EtaModel, clock_text, estimate_minutes
 from fieldapi.jobs.models import Customer, Job
+from fieldapi.messaging.models import OptOut
 from tests.conftest import ApiClient
 from tests.jobs.conftest import LOOP, activity_of, appointments_of, load_job, texts_of
 
@@ -210,5 +211,20 @@ def test_on_my_way_runs_a_fixed_number_of_statements(
     assert response.status_code == 200, response.json
     assert response.json["eta"]["method"] == "request_position"
     assert [m.purpose for m in texts_of(db, job.id)] == ["on_my_way"]
-    listed = "\n".join(" ".join(s.split()) for s in statements)
+    listed = "\n".join(" ".join(s.split())[:120] for s in statements)
     assert len(statements) == ON_MY_WAY_STATEMENTS, listed
+
+
+def test_the_on_my_way_text_to_a_customer_who_opted_out_is_blocked(
+    make_job: Callable[..., Job], tech: User, tech_client: ApiClient, db: Session
+) -> None:
+    job = make_job(technician=tech)
+    db.add(OptOut(phone=job.customer.phone, source="reply", keyword="STOP"))
+    db.commit()
+    response = on_my_way(tech_client, job, lat=LOOP[0], lon=LOOP[1])
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "in_progress"
+    assert response.json["customer"]["texts_opted_out"] is True
+    [message] = texts_of(db, job.id)
+    assert (message.purpose, message.status) == ("on_my_way", "blocked")
+    assert message.error_message == "The recipient opted out by replying STOP."

@@ -382,7 +382,10 @@ def _run(
     db.add(job)  # a new job joins the session; a locked one is already in it
     job.updated_at = now
     write_back(db, job, rows, decision, new_rows=new_rows, pause_reason=pause_reason)
-    db.flush()  # the job row before its activity entry (no ORM relationship orders them)
+    if isinstance(command, _NewJob) or new_rows:
+        # New rows before the entries and texts that refer to them (no ORM relationship
+        # orders them); a locked job's changes go with those at the commit, in one flush.
+        db.flush()
     extra = {**(extra or {}), **({} if eta is None else {"eta": _eta_details(eta)})}
     record_change(db, job, decision.activity, acting, extra=extra)
     if decision.texts:

@@ -104,7 +104,7 @@ def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> dic
         settings=TextSettings.from_config(current_app.config),
         **values,
     )
-    answer = queries.job_answer(db, principal, result.job, result.technicians)
+    answer = queries.job_answer(principal, result.job, result.technicians, result.complete_reasons)
     if result.eta is not None:
         answer["eta"] = result.eta.as_dict()
     return answer

@@ -28,7 +28,7 @@ from fieldapi.eta.service import Eta, estimate_arrival
 from fieldapi.jobs.activity import Acting, record_change, record_event
 from fieldapi.jobs.customers import get_customer
 from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
-from fieldapi.jobs.reasons import reasons_owner
+from fieldapi.jobs.reasons import job_reasons, reasons_owner
 from fieldapi.jobs.rules import check_schedule, check_technician, check_title
 from fieldapi.jobs.snapshots import job_snapshot, write_back
 from fieldapi.jobs.texts import (
@@ -71,6 +71,7 @@ class AppointmentActionResult:
 
     job: Job
     technicians: Mapping[uuid.UUID, User]
+    complete_reasons: list[dict[str, str]]
     eta: Eta | None = None
 
 
@@ -280,17 +281,18 @@ def appointment_action(
     if action not in lc.APPOINTMENT_ACTIONS:
         raise ValueError(f"not an appointment action: {action}")
     org_id = principal.organization_id
-    job, organization = _lock_job_of_appointment(db, principal, appointment_id)
+    job, organization, reasons = _lock_job_of_appointment(db, principal, appointment_id)
     rows, technicians = _appointments_and_technicians(db, job.id)
     set_committed_value(job, "appointments", rows)  # the answer shows these, as written
+    outcomes = {reason["code"]: reason["outcome"] for reason in reasons}
     command = lc.Command(
         action,
         at=now,
         appointment_id=str(appointment_id),
         reason_code=reason_code,
         outcome=None
-        if reason_code is None
-        else _reason_outcome(db, reasons_owner(db, job), reason_code),
+        if reason_code is None or reason_code not in outcomes
+        else lc.Outcome(outcomes[reason_code]),
         reason=reason,
         notify_arrival=organization.arrival_texts,
     )
@@ -319,7 +321,7 @@ def appointment_action(
         estimate=estimate if action == lc.ActionName.ON_MY_WAY else None,
         settings=settings,
     )
-    return AppointmentActionResult(job, technicians, eta)
+    return AppointmentActionResult(job, technicians, reasons, eta)
 
 
 def start_on_arrival(
@@ -569,16 +571,17 @@ def _appointments_of(db: Session, job_id: uuid.UUID) -> list[Appointment]:
 
 def _lock_job_of_appointment(
     db: Session, principal: Principal, appointment_id: uuid.UUID
-) -> tuple[Job, Organization]:
+) -> tuple[Job, Organization, list[dict[str, str]]]:
     """The job of an appointment the caller may see, locked as `_lock_job` locks it, with
-    its customer and organization: one statement (its appointments are read after it)."""
+    its customer, organization and complete reasons (code, label, outcome): one statement
+    (its appointments are read after it)."""
     job_of_appointment = (
         select(Appointment.job_id)
         .where(Appointment.id == appointment_id, visible_appointments(principal))
         .scalar_subquery()
     )
     found = db.execute(
-        select(Job, Organization)
+        select(Job, Organization, job_reasons())
         .join(Organization, Organization.id == Job.organization_id)
         .where(
             Job.id == job_of_appointment,
@@ -591,8 +594,9 @@ def _lock_job_of_appointment(
     ).one_or_none()
     if found is None:
         raise NotFound("No such appointment.")
-    job, organization = found
-    return job, organization
+    job, organization, reasons = found
+    fields = ("code", "label", "outcome")
+    return job, organization, [dict(zip(fields, reason, strict=True)) for reason in reasons]
 
 
 def _appointments_and_technicians(
@@ -662,15 +666,6 @@ def _new_appointment(
         technician_id=None if value.technician_id is None else str(value.technician_id),
     )
     return row, snapshot
-
-
-def _reason_outcome(db: Session, organization_id: uuid.UUID, code: str) -> lc.Outcome | None:
-    outcome = db.scalar(
-        select(CompleteReason.outcome).where(
-            CompleteReason.organization_id == organization_id, CompleteReason.code == code
-        )
-    )
-    return None if outcome is None else lc.Outcome(outcome)
 
 
 def _unknown_reason(db: Session, organization_id: uuid.UUID, code: str) -> Unprocessable:

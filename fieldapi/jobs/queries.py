@@ -126,20 +126,23 @@ def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> dict[str, A
     )
     if job is None:
         raise NotFound("No such job.")
-    return job_answer(db, principal, job, technicians_of(db, job.appointments))
-
-
-def job_answer(
-    db: Session, principal: Principal, job: Job, technicians: Mapping[uuid.UUID, User]
-) -> dict[str, Any]:
-    """A job's answer from rows already loaded (its appointments, customer and offering
-    enterprise, `technicians` by id), with its complete reasons."""
-    view = job_view(job, technicians, principal)
+    view = job_view(job, technicians_of(db, job.appointments), principal)
     view["complete_reasons"] = [
         {"code": r.code, "label": r.label, "outcome": r.outcome}
         for r in list_reasons(db, reasons_owner(db, job))
     ]
     return view
+
+
+def job_answer(
+    principal: Principal,
+    job: Job,
+    technicians: Mapping[uuid.UUID, User],
+    complete_reasons: list[dict[str, str]],
+) -> dict[str, Any]:
+    """`get_job`'s answer from rows already read (the job's appointments, customer and
+    offering enterprise, `technicians` by id, its complete reasons)."""
+    return {**job_view(job, technicians, principal), "complete_reasons": complete_reasons}
 
 
 def get_appointment(db: Session, principal: Principal, appointment_id: uuid.UUID) -> dict[str, Any]:

@@ -8,7 +8,8 @@ km, weighted by the km driven in the band) of the trips ending in it, after the 
 of the nearer bands are taken off at their fitted pace: a median shrugs off the drive
 with a lunch stop in it. A band's fitted pace is shrunk toward the default in proportion
 to how few trips it has (n / (n + SHRINK_TRIPS)), so a handful of trips moves the ETA a
-little, a hundred move it nearly all the way. Pure functions, except `organization_trips`.
+little, a hundred move it nearly all the way. Pure functions, except the two that read the
+trips (`organization_trips`, `organization_trips_with`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, Float, column, select, text, true
 from sqlalchemy.orm import Session
 
 from fieldapi.eta.model import EtaModel, SpeedBands
@@ -51,10 +53,9 @@ class Calibration:
         return tuple((band.up_to_km, band.fitted_kmh) for band in self.bands)
 
 
-_TRIPS = text(
-    """
-    SELECT CAST(omw.details -> 'eta' ->> 'distance_m' AS float8),
-           extract(epoch FROM arrival.at - omw.at) / 60
+_TRIPS_SQL = """
+    SELECT CAST(omw.details -> 'eta' ->> 'distance_m' AS float8) AS distance_m,
+           extract(epoch FROM arrival.at - omw.at) / 60 AS minutes
     FROM activity_events omw
     JOIN LATERAL (
         SELECT e.at, e.action FROM activity_events e
@@ -71,13 +72,39 @@ _TRIPS = text(
     ORDER BY omw.at DESC
     LIMIT :max_trips
     """
-)
+_TRIPS = text(_TRIPS_SQL)
 
 
 def organization_trips(db: Session, organization_id: uuid.UUID) -> list[Trip]:
     """The organization's most recent trips (a second on-my-way before any arrival ends
     nothing: that drive was interrupted, it is skipped)."""
     rows = db.execute(_TRIPS, {"org": organization_id, "max_trips": MAX_TRIPS}).all()
+    return _trips(rows)
+
+
+def organization_trips_with(
+    db: Session, organization_id: uuid.UUID, values: Sequence[ColumnElement[Any]]
+) -> tuple[list[Trip], Sequence[Any]]:
+    """`organization_trips` and `values` (scalar expressions) in one statement: the values,
+    then the trips, each row carrying the values (one row of NULL trip columns when there
+    are none)."""
+    trips = (
+        text(_TRIPS_SQL)
+        .bindparams(org=organization_id, max_trips=MAX_TRIPS)
+        .columns(column("distance_m", Float), column("minutes", Float))
+        .lateral("trips")
+    )
+    given = select(*(value.label(f"value_{n}") for n, value in enumerate(values))).subquery()
+    rows = db.execute(
+        select(given, trips.c.distance_m, trips.c.minutes).select_from(
+            given.outerjoin(trips, true())
+        )
+    ).all()
+    found = [(distance, minutes) for *_values, distance, minutes in rows if minutes is not None]
+    return _trips(found), tuple(rows[0][: len(values)])
+
+
+def _trips(rows: Sequence[Sequence[Any]]) -> list[Trip]:
     return [
         Trip(float(distance), float(minutes))
         for distance, minutes in rows

@@ -10,10 +10,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from fieldapi.eta.calibration import Calibration, calibrated_model, fit, organization_trips
+from fieldapi.eta.calibration import (
+    Calibration,
+    Trip,
+    calibrated_model,
+    fit,
+    organization_trips,
+    organization_trips_with,
+)
 from fieldapi.eta.model import EtaModel, arrive_by, estimate_minutes
-from fieldapi.jobs.customers import distance_to_site_m
-from fieldapi.locations.positions import latest_known_position
+from fieldapi.jobs.customers import geography_point, site_distance_m
+from fieldapi.locations.positions import latest_fresh_position
 
 # eta.method: where the technician's position came from, or why there is no estimate.
 REQUEST_POSITION = "request_position"  # lat/lon sent with on-my-way
@@ -56,7 +63,10 @@ def organization_model(
     db: Session, organization_id: uuid.UUID, settings: EtaSettings
 ) -> OrganizationModel:
     """The calibrated model once the organization has enough trips, else the default."""
-    trips = organization_trips(db, organization_id)
+    return _model_of(organization_trips(db, organization_id), settings)
+
+
+def _model_of(trips: list[Trip], settings: EtaSettings) -> OrganizationModel:
     calibration = fit(trips, settings.model)
     calibrated = len(trips) >= settings.calibration_min_trips
     model = calibrated_model(settings.model, calibration) if calibrated else settings.model
@@ -90,20 +100,24 @@ def estimate_arrival(
     settings: EtaSettings,
 ) -> Eta:
     """The ETA of `technician_id` at the customer's site, from `position` (lat, lon) when
-    given, else from the technician's latest ping if it is fresh."""
+    given, else from the technician's latest ping if it is fresh. One statement reads the
+    position, the distance and the organization's trips."""
     if position is not None:
-        method = REQUEST_POSITION
+        method, here = REQUEST_POSITION, geography_point(*position)
     else:
-        known = latest_known_position(
-            db, organization_id, technician_id, settings.position_max_age, now=now
+        method = LATEST_POSITION
+        here = latest_fresh_position(
+            organization_id, technician_id, settings.position_max_age, now=now
         )
-        if known is None:
-            return Eta(method=UNKNOWN_POSITION)
-        method, position = LATEST_POSITION, (known.lat, known.lon)
-    distance = distance_to_site_m(db, customer_id, *position)
+    trips, (known, distance) = organization_trips_with(
+        db, organization_id, [here.is_not(None), site_distance_m(customer_id, here)]
+    )
+    if not known:
+        return Eta(method=UNKNOWN_POSITION)
     if distance is None:
         return Eta(method=UNKNOWN_SITE)
-    chosen = organization_model(db, organization_id, settings)
+    distance = float(distance)
+    chosen = _model_of(trips, settings)
     if chosen.calibrated:
         method = CALIBRATED
     minutes = estimate_minutes(distance, chosen.model)

@@ -28,7 +28,7 @@ from fieldapi.jobs.schemas import (
     PauseSchema,
 )
 from fieldapi.jobs.texts import TextSettings
-from fieldapi.jobs.views_common import job_answer, page_answer
+from fieldapi.jobs.views_common import page_answer
 
 blp = Blueprint(
     "appointments", __name__, url_prefix="/appointments", description="Calendar and visits"
@@ -94,16 +94,17 @@ def delete_appointment(appointment_id: uuid.UUID) -> None:
 
 
 def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> dict[str, Any]:
+    db, principal = session(), current_principal()
     result = commands.appointment_action(
-        session(),
-        current_principal(),
+        db,
+        principal,
         appointment_id,
         action,
         now=utcnow(),
         settings=TextSettings.from_config(current_app.config),
         **values,
     )
-    answer = job_answer(result.job_id)
+    answer = queries.job_answer(principal, result.job, result.technicians, result.complete_reasons)
     if result.eta is not None:
         answer["eta"] = result.eta.as_dict()
     return answer

@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
@@ -27,7 +28,7 @@ from fieldapi.eta.service import Eta, estimate_arrival
 from fieldapi.jobs.activity import Acting, record_change, record_event
 from fieldapi.jobs.customers import get_customer
 from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
-from fieldapi.jobs.reasons import reasons_owner
+from fieldapi.jobs.reasons import job_reasons, reasons_owner
 from fieldapi.jobs.rules import check_schedule, check_technician, check_title
 from fieldapi.jobs.snapshots import job_snapshot, write_back
 from fieldapi.jobs.texts import (
@@ -59,6 +60,18 @@ class AppointmentInput:
 @dataclass(frozen=True)
 class ActionResult:
     job_id: uuid.UUID
+    eta: Eta | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentActionResult:
+    """The job as the action committed it, with what its answer shows loaded (its
+    appointments, customer and offering enterprise; `technicians` by id): the answer needs
+    no second read of the rows this transaction locked and wrote."""
+
+    job: Job
+    technicians: Mapping[uuid.UUID, User]
+    complete_reasons: list[dict[str, str]]
     eta: Eta | None = None
 
 
@@ -262,22 +275,24 @@ def appointment_action(
     reason_code: str | None = None,
     reason: str | None = None,
     position: tuple[float, float] | None = None,
-) -> ActionResult:
+) -> AppointmentActionResult:
     """on-my-way (with an ETA from `position` or the latest ping), start, pause, complete
     (`reason_code` from the organization's complete reasons)."""
     if action not in lc.APPOINTMENT_ACTIONS:
         raise ValueError(f"not an appointment action: {action}")
     org_id = principal.organization_id
-    job, rows = _lock_job(db, principal, _job_id_of_appointment(db, principal, appointment_id))
-    organization = db.get_one(Organization, org_id)
+    job, organization, reasons = _lock_job_of_appointment(db, principal, appointment_id)
+    rows, technicians = _appointments_and_technicians(db, job.id)
+    set_committed_value(job, "appointments", rows)  # the answer shows these, as written
+    outcomes = {reason["code"]: reason["outcome"] for reason in reasons}
     command = lc.Command(
         action,
         at=now,
         appointment_id=str(appointment_id),
         reason_code=reason_code,
         outcome=None
-        if reason_code is None
-        else _reason_outcome(db, reasons_owner(db, job), reason_code),
+        if reason_code is None or reason_code not in outcomes
+        else lc.Outcome(outcomes[reason_code]),
         reason=reason,
         notify_arrival=organization.arrival_texts,
     )
@@ -306,7 +321,7 @@ def appointment_action(
         estimate=estimate if action == lc.ActionName.ON_MY_WAY else None,
         settings=settings,
     )
-    return ActionResult(job.id, eta)
+    return AppointmentActionResult(job, technicians, reasons, eta)
 
 
 def start_on_arrival(
@@ -369,7 +384,10 @@ def _run(
     db.add(job)  # a new job joins the session; a locked one is already in it
     job.updated_at = now
     write_back(db, job, rows, decision, new_rows=new_rows, pause_reason=pause_reason)
-    db.flush()  # the job row before its activity entry (no ORM relationship orders them)
+    if isinstance(command, _NewJob) or new_rows:
+        # New rows before the entries and texts that refer to them (no ORM relationship
+        # orders them); a locked job's changes go with those at the commit, in one flush.
+        db.flush()
     extra = {**(extra or {}), **({} if eta is None else {"eta": _eta_details(eta)})}
     record_change(db, job, decision.activity, acting, extra=extra)
     if decision.texts:
@@ -503,7 +521,8 @@ def _lock_job(
     appointments read after the lock.
 
     `populate_existing` makes both fresh even if the session saw them before the lock: a
-    second phone waiting here must decide on what the first one committed.
+    second phone waiting here must decide on what the first one committed. The customer
+    comes with the job, as fresh (its texts count on it: `jobs.texts._queue`).
     """
     job = db.scalar(
         select(Job)
@@ -512,7 +531,7 @@ def _lock_job(
             Job.organization_id == principal.organization_id,
             visible_jobs(principal),
         )
-        .options(lazyload(Job.appointments), lazyload(Job.customer))
+        .options(lazyload(Job.appointments), joinedload(Job.customer))
         .with_for_update(of=Job)
         .execution_options(populate_existing=True)
     )
@@ -524,11 +543,12 @@ def _lock_job(
 def lock_job_of_organization(
     db: Session, organization_id: uuid.UUID, job_id: uuid.UUID
 ) -> tuple[Job, list[Appointment]]:
-    """The job locked for a change the system makes (no caller whose view limits it)."""
+    """The job locked for a change the system makes (no caller whose view limits it), with
+    its customer, as `_lock_job` locks it."""
     job = db.scalar(
         select(Job)
         .where(Job.id == job_id, Job.organization_id == organization_id)
-        .options(lazyload(Job.appointments), lazyload(Job.customer))
+        .options(lazyload(Job.appointments), joinedload(Job.customer))
         .with_for_update(of=Job)
         .execution_options(populate_existing=True)
     )
@@ -547,6 +567,51 @@ def _appointments_of(db: Session, job_id: uuid.UUID) -> list[Appointment]:
             .execution_options(populate_existing=True)
         )
     )
+
+
+def _lock_job_of_appointment(
+    db: Session, principal: Principal, appointment_id: uuid.UUID
+) -> tuple[Job, Organization, list[dict[str, str]]]:
+    """The job of an appointment the caller may see, locked as `_lock_job` locks it, with
+    its customer, organization and complete reasons (code, label, outcome): one statement
+    (its appointments are read after it)."""
+    job_of_appointment = (
+        select(Appointment.job_id)
+        .where(Appointment.id == appointment_id, visible_appointments(principal))
+        .scalar_subquery()
+    )
+    found = db.execute(
+        select(Job, Organization, job_reasons())
+        .join(Organization, Organization.id == Job.organization_id)
+        .where(
+            Job.id == job_of_appointment,
+            Job.organization_id == principal.organization_id,
+            visible_jobs(principal),
+        )
+        .options(lazyload(Job.appointments), joinedload(Job.customer))
+        .with_for_update(of=Job)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if found is None:
+        raise NotFound("No such appointment.")
+    job, organization, reasons = found
+    fields = ("code", "label", "outcome")
+    return job, organization, [dict(zip(fields, reason, strict=True)) for reason in reasons]
+
+
+def _appointments_and_technicians(
+    db: Session, job_id: uuid.UUID
+) -> tuple[list[Appointment], dict[uuid.UUID, User]]:
+    """A locked job's appointments, read after the lock, with their technicians."""
+    found = db.execute(
+        select(Appointment, User)
+        .outerjoin(User, User.id == Appointment.technician_id)
+        .where(Appointment.job_id == job_id)
+        .order_by(Appointment.created_at, Appointment.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    technicians = {user.id: user for _row, user in found if user is not None}
+    return [row for row, _user in found], technicians
 
 
 def _job_id_of_appointment(
@@ -601,15 +666,6 @@ def _new_appointment(
         technician_id=None if value.technician_id is None else str(value.technician_id),
     )
     return row, snapshot
-
-
-def _reason_outcome(db: Session, organization_id: uuid.UUID, code: str) -> lc.Outcome | None:
-    outcome = db.scalar(
-        select(CompleteReason.outcome).where(
-            CompleteReason.organization_id == organization_id, CompleteReason.code == code
-        )
-    )
-    return None if outcome is None else lc.Outcome(outcome)
 
 
 def _unknown_reason(db: Session, organization_id: uuid.UUID, code: str) -> Unprocessable:

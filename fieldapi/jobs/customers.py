@@ -10,7 +10,7 @@ from typing import Any
 from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import cast, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -28,14 +28,29 @@ def site_point(lat: float, lon: float) -> Any:
     return from_shape(Point(lon, lat), srid=4326)
 
 
+def geography_point(lat: float, lon: float) -> ColumnElement[Any]:
+    return cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
+
+
 def distance_to_site_m(db: Session, customer_id: uuid.UUID, lat: float, lon: float) -> float | None:
     """Metres from (lat, lon) to the customer's site on the spheroid (PostGIS geography);
     None when the site is unknown."""
-    here = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
+    here = geography_point(lat, lon)
     metres = db.scalar(
         select(func.ST_Distance(Customer.site, here)).where(Customer.id == customer_id)
     )
     return None if metres is None else float(metres)
+
+
+def site_distance_m(customer_id: uuid.UUID, here: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """`distance_to_site_m` from `here` (a geography: `geography_point`, a stored position)
+    as a scalar subquery, to read beside other values in one statement (NULL: the site or
+    `here` unknown)."""
+    return (
+        select(func.ST_Distance(Customer.site, here))
+        .where(Customer.id == customer_id)
+        .scalar_subquery()
+    )
 
 
 def site_lat_lon(customer: Customer) -> tuple[float, float] | None:

@@ -177,7 +177,9 @@ class ActivityEvent(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity())
+    # The table's autoincrement column: it orders a flush's entries, so that they go in one
+    # INSERT (insertmanyvalues needs such a sentinel to match the ids RETURNING gives).
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), autoincrement=True)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     appointment_id: Mapped[uuid.UUID | None]

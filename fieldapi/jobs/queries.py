@@ -7,7 +7,7 @@ caller (from the lifecycle, so the apps show exactly the buttons that will work)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,7 +57,7 @@ def technicians_of(db: Session, appointments: Iterable[Appointment]) -> dict[uui
 
 
 def appointment_view(
-    row: Appointment, snapshot: lc.Job, technicians: dict[uuid.UUID, User], actor: lc.Actor
+    row: Appointment, snapshot: lc.Job, technicians: Mapping[uuid.UUID, User], actor: lc.Actor
 ) -> dict[str, Any]:
     technician = technicians.get(row.technician_id) if row.technician_id else None
     return {
@@ -78,7 +78,9 @@ def appointment_view(
     }
 
 
-def job_view(job: Job, technicians: dict[uuid.UUID, User], principal: Principal) -> dict[str, Any]:
+def job_view(
+    job: Job, technicians: Mapping[uuid.UUID, User], principal: Principal
+) -> dict[str, Any]:
     """A job with the appointments the caller may see (a technician: their own); its
     status and actions still follow from all of them."""
     snapshot = job_snapshot(job, job.appointments)
@@ -130,6 +132,17 @@ def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> dict[str, A
         for r in list_reasons(db, reasons_owner(db, job))
     ]
     return view
+
+
+def job_answer(
+    principal: Principal,
+    job: Job,
+    technicians: Mapping[uuid.UUID, User],
+    complete_reasons: list[dict[str, str]],
+) -> dict[str, Any]:
+    """`get_job`'s answer from rows already read (the job's appointments, customer and
+    offering enterprise, `technicians` by id, its complete reasons)."""
+    return {**job_view(job, technicians, principal), "complete_reasons": complete_reasons}
 
 
 def get_appointment(db: Session, principal: Principal, appointment_id: uuid.UUID) -> dict[str, Any]:

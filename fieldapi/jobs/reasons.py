@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, case, delete, exists, func, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session, aliased
 
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import Organization
@@ -37,6 +38,22 @@ def list_reasons(db: Session, organization_id: uuid.UUID) -> list[CompleteReason
             .where(CompleteReason.organization_id == organization_id)
             .order_by(CompleteReason.position, CompleteReason.code)
         )
+    )
+
+
+def job_reasons() -> ScalarSelect[Any]:
+    """A job's complete reasons (those of `reasons_owner`), in `list_reasons`' order, as a
+    JSON array of [code, label, outcome]: a column to read with the job's row."""
+    enterprise_reason = aliased(CompleteReason)  # not correlated to the outer rows
+    enterprise_has_own = exists().where(enterprise_reason.organization_id == Job.offered_by_id)
+    owner = case((enterprise_has_own, Job.offered_by_id), else_=Job.organization_id)
+    entry = func.json_build_array(CompleteReason.code, CompleteReason.label, CompleteReason.outcome)
+    ordered = aggregate_order_by(entry, CompleteReason.position, CompleteReason.code)
+    return (
+        select(func.coalesce(func.json_agg(ordered), text("'[]'::json")))
+        .where(CompleteReason.organization_id == owner)
+        .correlate(Job)
+        .scalar_subquery()
     )
 
 

@@ -303,6 +303,8 @@ def _queue(
             allowed_regions=settings.allowed_regions,
             job_id=job.id,
             appointment_id=appointment.id,
+            # The customer came with the job's lock, read in this transaction.
+            opted_out=customer.texts_opted_out,
         )
     except DomainError as error:  # a number we may not text: the action still happens
         details["reason"] = error.message

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from geoalchemy2 import Geometry
-from sqlalchemy import cast, func, select
+from sqlalchemy import ScalarSelect, cast, func, select
 from sqlalchemy.orm import Session
 
 from fieldapi.db import utcnow
@@ -39,3 +39,19 @@ def latest_known_position(
         )
     ).one_or_none()
     return KnownPosition(float(row[0]), float(row[1]), row[2]) if row is not None else None
+
+
+def latest_fresh_position(
+    organization_id: uuid.UUID, user_id: uuid.UUID, max_age: timedelta, *, now: datetime
+) -> ScalarSelect[Any]:
+    """`latest_known_position`'s point (a geography, NULL when there is none that fresh) as
+    a scalar subquery, to read beside other values in one statement."""
+    return (
+        select(LatestLocation.position)
+        .where(
+            LatestLocation.organization_id == organization_id,
+            LatestLocation.user_id == user_id,
+            LatestLocation.recorded_at >= now - max_age,
+        )
+        .scalar_subquery()
+    )

@@ -25,10 +25,15 @@ def queue_message(
     allowed_regions: Sequence[str],
     job_id: uuid.UUID | None = None,
     appointment_id: uuid.UUID | None = None,
+    opted_out: bool | None = None,
 ) -> Message:
     """Queue a text inside the caller's transaction, so it exists exactly when the change
     that caused it commits. An invalid or out-of-region number fails here, not in the worker.
-    A text to a number that opted out is kept, as `blocked` with the reason, and never sent."""
+    A text to a number that opted out is kept, as `blocked` with the reason, and never sent.
+
+    `opted_out`: whether `to` is on the opt-out list, when the caller read that in this
+    transaction with its own rows (a customer's `texts_opted_out`); a number on it, or one
+    not given in E.164, is still looked up (the block needs the list's row)."""
     try:
         phone = to_e164(to)
     except InvalidPhone as error:
@@ -46,6 +51,8 @@ def queue_message(
         status=MessageStatus.QUEUED.value,
     )
     db.add(message)
+    if opted_out is False and phone == to:
+        return message
     opt_out = opt_out_of(db, phone)
     if opt_out is not None:
         block(db, message, opt_out, utcnow())

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -15,8 +16,11 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.eta.calibration import Trip, fit, organization_trips
 from fieldapi.eta.model import EtaModel, estimate_minutes, travel_hours
-from fieldapi.jobs.models import ActivityEvent, Appointment
+from fieldapi.eta.service import EtaSettings, organization_model
+from fieldapi.jobs.customers import distance_to_site_m
+from fieldapi.jobs.models import ActivityEvent, Appointment, Job
 from tests.conftest import ApiClient
+from tests.jobs.test_on_my_way import store_ping
 from tests.locations.conftest import make_appointment
 
 TRUE = EtaModel(bands=((3.0, 12.0), (15.0, 30.0), (float("inf"), 90.0)), min_minutes=0)
@@ -162,6 +166,31 @@ def test_enough_trips_make_the_organization_s_eta_calibrated(
     other = login_as(make_user(make_org(name="Elsewhere"), role="dispatcher"))
     assert other.get("/v1/settings/eta").json["method"] == "default"
     assert tech_client.get("/v1/settings/eta").status_code == 403
+
+
+@pytest.mark.parametrize("position", ["request", "latest ping"])
+def test_the_on_my_way_eta_fits_the_trips_the_settings_page_fits(
+    app: Flask, db: Session, org: Organization, tech: User, tech_client: ApiClient, position: str
+) -> None:
+    # On-my-way reads its position, distance and trips in one statement: the same trips.
+    add_trips(db, make_appointment(db, org, technician=tech, status="scheduled"), tech, 25)
+    chosen = organization_model(db, org.id, EtaSettings.from_config(app.config))
+    assert chosen.calibrated
+    appointment = make_appointment(db, org, technician=tech, status="scheduled")
+    here = (41.90, -87.65)
+    body = {"lat": here[0], "lon": here[1]}
+    if position == "latest ping":
+        store_ping(db, tech, *here, utcnow() - timedelta(minutes=2))
+        body = {}
+    omw = tech_client.post(f"/v1/appointments/{appointment.id}/actions/on-my-way", json=body)
+    assert omw.status_code == 200, omw.json
+    customer_id = db.get_one(Job, appointment.job_id).customer_id
+    distance = distance_to_site_m(db, customer_id, *here)
+    assert distance is not None
+    assert omw.json["eta"]["method"] == "calibrated"
+    assert omw.json["eta"]["distance_m"] == round(distance)
+    assert omw.json["eta"]["minutes"] == estimate_minutes(distance, chosen.model)
+    assert omw.json["eta"]["minutes"] != estimate_minutes(distance, EtaModel())
 
 
 def test_bench_eta_finds_the_calibrated_model_better_on_held_out_trips() -> None:

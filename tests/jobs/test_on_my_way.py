@@ -16,6 +16,7 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.eta.model import EtaModel, clock_text, estimate_minutes
 from fieldapi.jobs.models import Customer, Job
+from fieldapi.messaging.models import OptOut
 from tests.conftest import ApiClient
 from tests.jobs.conftest import LOOP, activity_of, appointments_of, load_job, texts_of
 
@@ -190,3 +191,40 @@ def test_on_my_way_twice_is_refused_but_start_follows(
 def test_an_unknown_appointment_is_404(tech_client: ApiClient) -> None:
     response = tech_client.post(f"/v1/appointments/{uuid.uuid4()}/actions/on-my-way", json={})
     assert response.status_code == 404
+
+
+# The statements of one on-my-way with the phone's position, the path `scripts/bench_scale`
+# holds to 3x a bare `GET /v1/me` (2 statements): authenticate, lock, ETA, writes, answer.
+ON_MY_WAY_STATEMENTS = 9
+
+
+def test_on_my_way_runs_a_fixed_number_of_statements(
+    make_job: Callable[..., Job],
+    tech: User,
+    tech_client: ApiClient,
+    db: Session,
+    count_queries: Callable[[], Any],
+) -> None:
+    job = make_job(technician=tech)
+    with count_queries() as statements:
+        response = on_my_way(tech_client, job, lat=LOOP[0], lon=LOOP[1])
+    assert response.status_code == 200, response.json
+    assert response.json["eta"]["method"] == "request_position"
+    assert [m.purpose for m in texts_of(db, job.id)] == ["on_my_way"]
+    listed = "\n".join(" ".join(s.split())[:120] for s in statements)
+    assert len(statements) == ON_MY_WAY_STATEMENTS, listed
+
+
+def test_the_on_my_way_text_to_a_customer_who_opted_out_is_blocked(
+    make_job: Callable[..., Job], tech: User, tech_client: ApiClient, db: Session
+) -> None:
+    job = make_job(technician=tech)
+    db.add(OptOut(phone=job.customer.phone, source="reply", keyword="STOP"))
+    db.commit()
+    response = on_my_way(tech_client, job, lat=LOOP[0], lon=LOOP[1])
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "in_progress"
+    assert response.json["customer"]["texts_opted_out"] is True
+    [message] = texts_of(db, job.id)
+    assert (message.purpose, message.status) == ("on_my_way", "blocked")
+    assert message.error_message == "The recipient opted out by replying STOP."

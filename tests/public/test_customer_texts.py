@@ -126,6 +126,21 @@ def test_an_opted_out_customer_gets_no_text(
     assert message.status == "blocked"  # kept with the reason, never sent
 
 
+def test_a_reminder_to_a_customer_who_opted_out_since_the_session_read_them_is_blocked(
+    make_job: Callable[..., Job], tech: User, customer: Customer, db: Session
+) -> None:
+    # The worker's session read the customer before the STOP came in: the job's lock
+    # reads them again, so the reminder knows of the opt-out.
+    job = make_job(technician=tech, starts_at=utcnow() + timedelta(hours=3))
+    assert customer.texts_opted_out is False
+    db.add(OptOut(phone=customer.phone, source="reply", keyword="STOP"))
+    db.commit()
+    assert send_due_reminders(db, utcnow(), settings=TEXTS, quiet_hours=(0, 0)) == 1
+    [reminder] = texts_of(db, job.id)
+    assert (reminder.purpose, reminder.status) == ("reminder", "blocked")
+    assert reminder.error_message == "The recipient opted out by replying STOP."
+
+
 def test_a_reminder_goes_once_for_a_visit_still_ahead_and_scheduled(
     make_job: Callable[..., Job], tech: User, org: Organization, db: Session
 ) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geography
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import cast, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -36,13 +36,6 @@ def distance_to_site_m(db: Session, customer_id: uuid.UUID, lat: float, lon: flo
         select(func.ST_Distance(Customer.site, here)).where(Customer.id == customer_id)
     )
     return None if metres is None else float(metres)
-
-
-def site_lat_lon(customer: Customer) -> tuple[float, float] | None:
-    if customer.site is None:
-        return None
-    point = to_shape(customer.site)
-    return point.y, point.x
 
 
 def _phone(raw: str, region: str) -> str:

@@ -83,6 +83,8 @@ class CustomerUpdateSchema(Schema):
 
 
 class CustomerSchema(Schema):
+    """Dumps a `Customer` (its site through the model's properties)."""
+
     id = fields.UUID()
     name = fields.String()
     phone = fields.String(allow_none=True, metadata={"description": "E.164"})
@@ -90,7 +92,12 @@ class CustomerSchema(Schema):
     address = fields.String(allow_none=True)
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
-    site = fields.Nested(SitePointSchema, allow_none=True, metadata={"description": "GeoJSON"})
+    site = fields.Nested(
+        SitePointSchema,
+        attribute="site_point",
+        allow_none=True,
+        metadata={"description": "GeoJSON"},
+    )
     timezone = fields.String()
     texts_opted_out = fields.Boolean(
         dump_only=True,

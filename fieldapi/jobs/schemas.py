@@ -28,14 +28,15 @@ class Rfc3339(fields.AwareDateTime):
 
 
 class ApiPath(fields.String):
-    """The dumped object's address in the API: `prefix` followed by its id."""
+    """The dumped object's address in the API: `prefix`, its id, then `suffix`."""
 
-    def __init__(self, prefix: str, **kwargs: Any) -> None:
+    def __init__(self, prefix: str, suffix: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.prefix = prefix
+        self.suffix = suffix
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> str:
-        return f"{self.prefix}{obj.id}"
+        return f"{self.prefix}{obj.id}{self.suffix}"
 
 
 class StrictInteger(fields.Integer):

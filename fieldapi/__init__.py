@@ -37,7 +37,9 @@ Between capabilities (importer -> what it may use):
     jobs      -> enterprise.events, once: the activity log queues an enterprise's webhook
                  event with every entry it writes (the one place a job changes).
     locations -> accounts.auth/.principal/.policy/.sessions (the one-statement ping
-                 ingest reuses accounts' authentication query); jobs.en_route (an
+                 ingest reuses accounts' authentication query); accounts.members (is
+                 someone a member, a viewer's name, the on-duty flag) and
+                 accounts.organizations (the timezone); jobs.en_route (an
                  upload of a technician en route moves their visit's ETA and arrival);
                  accounts.tokens (tracker device tokens are made and hashed as session
                  tokens are); eta.model and eta.service (the nearest technicians are
@@ -47,8 +49,8 @@ Between capabilities (importer -> what it may use):
                  jobs.customers (the distance to a customer's site), locations.positions
                  (a technician's latest fresh position).
 
-Debts, listed in the test so that none is added: jobs and locations read
-`accounts.models` (users' names, the organization's settings); jobs.models reads
+Debts, listed in the test so that none is added: jobs reads `accounts.models` (users'
+names, the organization's settings); jobs.models reads
 `messaging.models.OptOut`; enterprise reads `accounts.models` and `jobs.models` (its view
 of the jobs it offered and their activity). The team map and the one-ping ingest read
 other capabilities' tables in raw SQL (appointments, users), which the test cannot see.

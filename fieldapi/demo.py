@@ -23,7 +23,6 @@ from fieldapi.jobs.commands import (
     create_job,
     job_action,
 )
-from fieldapi.jobs.customers import site_lat_lon
 from fieldapi.jobs.models import Appointment, Customer, Job
 from fieldapi.jobs.texts import TextSettings
 from fieldapi.lifecycle import ActionName
@@ -108,7 +107,7 @@ def seed_enterprise(db: Session, dispatcher: User, customer: Customer) -> User:
         )
     )
     db.flush()
-    lat_lon = site_lat_lon(customer)
+    lat_lon = customer.lat_lon
     assert lat_lon is not None and customer.phone is not None and customer.address is not None
     start = now.replace(minute=0, second=0, microsecond=0) + timedelta(days=1, hours=1)
     offer = OfferInput(

@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
 
@@ -60,6 +60,10 @@ class Organization(IdMixin, TimestampMixin, Base):
     booking_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     booking_slug: Mapped[str | None] = mapped_column(String(60), unique=True)
 
+    @property
+    def tax_rate_pct(self) -> float:
+        return self.tax_rate_bp / 100
+
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
@@ -74,6 +78,8 @@ class User(IdMixin, TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     on_duty: Mapped[bool] = mapped_column(default=True)
+    # Many-to-one by primary key: found in the session without a query once loaded.
+    organization: Mapped[Organization] = relationship()
 
     @property
     def is_dispatcher(self) -> bool:

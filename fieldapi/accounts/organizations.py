@@ -172,3 +172,8 @@ def update_organization(
 def organization_name(db: Session, organization_id: uuid.UUID) -> str | None:
     """The organization's name; None when there is no such organization."""
     return db.scalar(select(Organization.name).where(Organization.id == organization_id))
+
+
+def organization_timezone(db: Session, organization_id: uuid.UUID) -> str:
+    """The organization's IANA timezone name."""
+    return str(db.scalar(select(Organization.timezone).where(Organization.id == organization_id)))

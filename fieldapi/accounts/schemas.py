@@ -1,7 +1,10 @@
 """Wire formats of accounts."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from typing import Any
 
+from marshmallow import EXCLUDE, Schema, fields, missing, validate
+
+from fieldapi.accounts.auth import current_principal
 from fieldapi.accounts.models import ORGANIZATION_KINDS, ROLES
 from fieldapi.accounts.organizations import BOOKING_SLUG
 from fieldapi.input_guard import NOT_BLANK
@@ -15,6 +18,8 @@ class OrganizationRefSchema(Schema):
 
 
 class UserSchema(Schema):
+    """Dumps a `User` (its organization through `User.organization`)."""
+
     id = fields.UUID()
     name = fields.String()
     phone = fields.String(metadata={"description": "E.164"})
@@ -69,12 +74,17 @@ class RefreshRequestSchema(Schema):
 
 
 class TokensSchema(Schema):
-    access_token = fields.String()
-    refresh_token = fields.String()
-    token_type = fields.String(metadata={"example": "Bearer"})
-    expires_in = fields.Integer(metadata={"description": "seconds the access token is valid"})
+    """Dumps a `service.LoggedIn`."""
+
+    access_token = fields.String(attribute="tokens.access_token")
+    refresh_token = fields.String(attribute="tokens.refresh_token")
+    token_type = fields.String(attribute="tokens.token_type", metadata={"example": "Bearer"})
+    expires_in = fields.Integer(
+        attribute="tokens.expires_in", metadata={"description": "seconds the access token is valid"}
+    )
     refresh_expires_in = fields.Integer(
-        metadata={"description": "seconds the refresh token is valid"}
+        attribute="tokens.refresh_expires_in",
+        metadata={"description": "seconds the refresh token is valid"},
     )
     user = fields.Nested(UserSchema)
 
@@ -91,6 +101,15 @@ class TeamMemberUpdateSchema(Schema):
     active = fields.Boolean()
 
 
+class _ForDispatchers(fields.String):
+    """Dumped only when the caller is a dispatcher; absent from anyone else's answer."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        if not current_principal().is_dispatcher:
+            return missing
+        return super().get_value(obj, attr, accessor, default)
+
+
 class OrganizationSettingsSchema(Schema):
     id = fields.UUID(dump_only=True)
     name = fields.String(validate=validate.Length(min=1, max=200), metadata={"pattern": NOT_BLANK})
@@ -101,7 +120,7 @@ class OrganizationSettingsSchema(Schema):
         metadata={"description": "text customers when their technician starts the visit"}
     )
     kind = fields.String(dump_only=True, metadata={"enum": list(ORGANIZATION_KINDS)})
-    connection_code = fields.String(
+    connection_code = _ForDispatchers(
         dump_only=True,
         allow_none=True,
         metadata={"description": "a provider gives it to an enterprise to connect"},
@@ -149,6 +168,6 @@ class OrganizationSettingsSchema(Schema):
 
 
 class OrganizationSettingsAnswerSchema(OrganizationSettingsSchema):
-    """The settings as answered: `booking_slug` is null until one is chosen."""
+    """Dumps an `Organization`: `booking_slug` is null until one is chosen."""
 
     booking_slug = fields.String(allow_none=True, metadata={"example": "done-right-chicago"})

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.models import User
 from fieldapi.accounts.passcodes import PasscodeRules, redeem_passcode
 from fieldapi.accounts.principal import Principal
 from fieldapi.accounts.sessions import (
@@ -24,7 +24,6 @@ from fieldapi.accounts.sessions import (
 class LoggedIn:
     tokens: TokenPair
     user: User
-    organization: Organization
 
 
 def log_in(
@@ -48,7 +47,7 @@ def log_in(
         db, user, secret_key=secret_key, now=now, device=device, lifetimes=lifetimes
     )
     db.commit()
-    return LoggedIn(tokens, user, db.get_one(Organization, user.organization_id))
+    return LoggedIn(tokens, user)
 
 
 def refresh(
@@ -59,7 +58,7 @@ def refresh(
         db, refresh_token, secret_key=secret_key, now=now, lifetimes=lifetimes
     )
     db.commit()
-    return LoggedIn(tokens, user, db.get_one(Organization, user.organization_id))
+    return LoggedIn(tokens, user)
 
 
 def log_out(db: Session, principal: Principal, *, now: datetime) -> None:

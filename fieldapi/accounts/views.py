@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from fieldapi.accounts import service, team
 from fieldapi.accounts.auth import current_principal, login_required
@@ -49,34 +50,6 @@ organization_blp = Blueprint(
 )
 
 
-def user_view(user: User, organization: Organization) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "name": user.name,
-        "phone": user.phone,
-        "role": user.role,
-        "active": user.active,
-        "on_duty": user.on_duty,
-        "organization": {
-            "id": organization.id,
-            "name": organization.name,
-            "kind": organization.kind,
-        },
-    }
-
-
-def tokens_view(result: service.LoggedIn) -> dict[str, Any]:
-    tokens = result.tokens
-    return {
-        "access_token": tokens.access_token,
-        "refresh_token": tokens.refresh_token,
-        "token_type": tokens.token_type,
-        "expires_in": tokens.expires_in,
-        "refresh_expires_in": tokens.refresh_expires_in,
-        "user": user_view(result.user, result.organization),
-    }
-
-
 def _logs_passcodes(config: Mapping[str, Any]) -> bool:
     return bool(config["SMS_TRANSPORT"] == "console" and config["FIELDAPI_ENV"] == "development")
 
@@ -111,14 +84,14 @@ def ask_passcode(args: dict[str, Any]) -> PasscodeSent:
 @auth_blp.arguments(SessionRequestSchema)
 @auth_blp.response(201, TokensSchema)
 @auth_blp.alt_response(422, **refusal("a `phone` libphonenumber calls no real number"))
-def log_in(args: dict[str, Any]) -> dict[str, Any]:
+def log_in(args: dict[str, Any]) -> service.LoggedIn:
     """Log in with a phone number and the passcode texted to it.
 
     401 for a wrong, used or expired passcode; 429 with `Retry-After` while the number is
     locked after too many wrong ones.
     """
     config = current_app.config
-    result = service.log_in(
+    return service.log_in(
         session(),
         phone=args["phone"],
         passcode=args["passcode"],
@@ -129,7 +102,6 @@ def log_in(args: dict[str, Any]) -> dict[str, Any]:
         rules=PasscodeRules.from_config(config),
         lifetimes=TokenLifetimes.from_config(config),
     )
-    return tokens_view(result)
 
 
 @auth_blp.route("/session", methods=["DELETE"])
@@ -144,47 +116,38 @@ def log_out() -> None:
 @rate_limited("LOGIN_RATE_LIMIT")
 @auth_blp.arguments(RefreshRequestSchema)
 @auth_blp.response(200, TokensSchema)
-def refresh(args: dict[str, Any]) -> dict[str, Any]:
+def refresh(args: dict[str, Any]) -> service.LoggedIn:
     """Exchange the refresh token for a new pair.
 
     The old refresh token stops working; presenting it again ends the whole session (401).
     """
     config = current_app.config
-    result = service.refresh(
+    return service.refresh(
         session(),
         args["refresh_token"],
         secret_key=config["SECRET_KEY"],
         now=utcnow(),
         lifetimes=TokenLifetimes.from_config(config),
     )
-    return tokens_view(result)
 
 
 @me_blp.route("")
 @me_blp.response(200, UserSchema)
-def me() -> dict[str, Any]:
+def me() -> User:
     """The logged-in user and their organization."""
-    principal = current_principal()
-    user, organization = (
-        session()
-        .execute(
-            select(User, Organization)
-            .join(Organization, Organization.id == User.organization_id)
-            .where(User.id == principal.user_id)
-        )
-        .one()
+    query = (
+        select(User)
+        .options(joinedload(User.organization, innerjoin=True))
+        .where(User.id == current_principal().user_id)
     )
-    return user_view(user, organization)
+    return session().scalars(query).one()
 
 
 @team_blp.route("", methods=["GET"])
 @team_blp.response(200, UserSchema(many=True))
-def list_team() -> list[dict[str, Any]]:
+def list_team() -> Sequence[User]:
     """The organization's users, active or not (dispatchers only)."""
-    principal = current_principal()
-    db = session()
-    organization = db.get_one(Organization, principal.organization_id)
-    return [user_view(user, organization) for user in team.list_team(db, principal)]
+    return team.list_team(session(), current_principal())
 
 
 @team_blp.route("", methods=["POST"])
@@ -198,7 +161,7 @@ def list_team() -> list[dict[str, Any]]:
         "a `phone` libphonenumber calls no real number; `role` manager outside an enterprise"
     ),
 )
-def add_member(args: dict[str, Any]) -> dict[str, Any]:
+def add_member(args: dict[str, Any]) -> User:
     """Add a member (dispatchers only); they get a text with the app(s) to download.
 
     409 when the phone number already belongs to a user.
@@ -206,54 +169,29 @@ def add_member(args: dict[str, Any]) -> dict[str, Any]:
     principal = current_principal()
     db = session()
     invite = team.InviteSettings.from_config(current_app.config)
-    user = team.add_member(db, principal, invite=invite, **args)
-    return user_view(user, db.get_one(Organization, user.organization_id))
+    return team.add_member(db, principal, invite=invite, **args)
 
 
 @team_blp.route("/<uuid:user_id>", methods=["PATCH"])
 @login_required
 @team_blp.arguments(TeamMemberUpdateSchema)
 @team_blp.response(200, UserSchema)
-def update_member(args: dict[str, Any], user_id: uuid.UUID) -> dict[str, Any]:
+def update_member(args: dict[str, Any], user_id: uuid.UUID) -> User:
     """Rename a member, change their role, deactivate or reactivate them (dispatchers only).
 
     `active: false` ends every session of theirs at once. 409 for the last active dispatcher.
     """
     principal = current_principal()
     db = session()
-    user = team.update_member(db, principal, user_id, now=utcnow(), **args)
-    return user_view(user, db.get_one(Organization, user.organization_id))
-
-
-def organization_view(organization: Organization) -> dict[str, Any]:
-    """The settings; the connection code only for the provider's dispatchers."""
-    view = {
-        "id": organization.id,
-        "name": organization.name,
-        "timezone": organization.timezone,
-        "arrival_texts": organization.arrival_texts,
-        "kind": organization.kind,
-        "booked_texts": organization.booked_texts,
-        "reminder_texts": organization.reminder_texts,
-        "reminder_hours": organization.reminder_hours,
-        "canceled_texts": organization.canceled_texts,
-        "auto_start_on_arrival": organization.auto_start_on_arrival,
-        "currency": organization.currency,
-        "tax_rate_pct": organization.tax_rate_bp / 100,
-        "booking_enabled": organization.booking_enabled,
-        "booking_slug": organization.booking_slug,
-    }
-    if current_principal().is_dispatcher:
-        view["connection_code"] = organization.connection_code
-    return view
+    return team.update_member(db, principal, user_id, now=utcnow(), **args)
 
 
 @organization_blp.route("", methods=["GET"])
 @login_required
 @organization_blp.response(200, OrganizationSettingsAnswerSchema)
-def get_organization_settings() -> dict[str, Any]:
+def get_organization_settings() -> Organization:
     """The caller's organization: name, timezone, whether arrival texts are sent."""
-    return organization_view(session().get_one(Organization, current_principal().organization_id))
+    return session().get_one(Organization, current_principal().organization_id)
 
 
 @organization_blp.route("", methods=["PATCH"])
@@ -267,18 +205,18 @@ def get_organization_settings() -> dict[str, Any]:
         "a `currency` that is no priced ISO 4217 code, `booking_enabled` without a `booking_slug`"
     ),
 )
-def update_organization_settings(args: dict[str, Any]) -> dict[str, Any]:
+def update_organization_settings(args: dict[str, Any]) -> Organization:
     """Change them (dispatchers only); `arrival_texts: false` stops the "has arrived" text
     on Start. The timezone is an IANA name."""
-    return organization_view(update_organization(session(), current_principal(), **args))
+    return update_organization(session(), current_principal(), **args)
 
 
 @organization_blp.route("/connection-code", methods=["POST"])
 @login_required
 @organization_blp.response(200, OrganizationSettingsAnswerSchema)
-def regenerate_connection_code() -> dict[str, Any]:
+def regenerate_connection_code() -> Organization:
     """A new connection code (dispatchers of a provider); the old one stops connecting."""
-    return organization_view(regenerate_connection_code_of(session(), current_principal()))
+    return regenerate_connection_code_of(session(), current_principal())
 
 
 blueprints: tuple[Blueprint, ...] = (auth_blp, me_blp, team_blp, organization_blp)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -89,6 +90,22 @@ class Document(IdMixin, Base):
     def label(self) -> str:
         return f"{'EST' if self.kind == 'estimate' else 'INV'}-{self.number:04d}"
 
+    @property
+    def tax_rate_pct(self) -> float:
+        return self.tax_rate_bp / 100
+
+    @property
+    def decision_record(self) -> dict[str, Any] | None:
+        """The customer's decision with when, from where and on which page; None before."""
+        if self.decision is None:
+            return None
+        return {
+            "answer": self.decision,
+            "at": self.decided_at,
+            "address": self.decided_from,
+            "page": self.decided_on_page,
+        }
+
 
 class DocumentLine(IdMixin, Base):
     __tablename__ = "document_lines"
@@ -107,3 +124,8 @@ class DocumentLine(IdMixin, Base):
     tax_rate_bp: Mapped[int | None]
     amount: Mapped[int] = mapped_column(BigInteger)
     tax: Mapped[int] = mapped_column(BigInteger)
+
+    @property
+    def tax_rate_pct(self) -> float | None:
+        """The line's own rate; None when it takes the document's."""
+        return None if self.tax_rate_bp is None else self.tax_rate_bp / 100

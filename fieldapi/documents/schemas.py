@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from fieldapi.documents.models import KINDS, STATUSES
 from fieldapi.documents.money import MAX_LINES, MAX_QUANTITY, MAX_TOTAL
-from fieldapi.jobs.schemas import Rfc3339, StrictInteger
+from fieldapi.jobs.schemas import ApiPath, Rfc3339, StrictInteger
 
 MINOR_UNITS = {"description": "integer minor units of `currency` (cents for USD)"}
 
@@ -62,6 +62,8 @@ class DocumentUpdateSchema(DocumentCreateSchema):
 
 
 class LineSchema(Schema):
+    """Dumps a `DocumentLine`."""
+
     position = fields.Integer()
     description = fields.String()
     quantity = fields.Float()
@@ -82,10 +84,12 @@ class DecisionSchema(CustomerDecisionSchema):
 
 
 class DocumentSchema(Schema):
+    """Dumps a `Document`."""
+
     id = fields.UUID()
     job_id = fields.UUID()
     kind = fields.String(metadata={"enum": list(KINDS)})
-    number = fields.String(metadata={"example": "EST-0004"})
+    number = fields.String(attribute="label", metadata={"example": "EST-0004"})
     revision = fields.Integer()
     status = fields.String(metadata={"enum": list(STATUSES)})
     currency = fields.String(metadata={"example": "USD"})
@@ -99,9 +103,9 @@ class DocumentSchema(Schema):
     sent_at = Rfc3339(allow_none=True)
     paid_at = Rfc3339(allow_none=True)
     voided_at = Rfc3339(allow_none=True)
-    decision = fields.Nested(DecisionSchema, allow_none=True)
+    decision = fields.Nested(DecisionSchema, attribute="decision_record", allow_none=True)
     replaced_by_id = fields.UUID(allow_none=True)
-    pdf_url = fields.String()
+    pdf_url = ApiPath("/v1/documents/", ".pdf")
 
 
 class DocumentListSchema(Schema):

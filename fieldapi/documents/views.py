@@ -61,17 +61,6 @@ def _settings() -> service.DocumentSettings:
     return service.DocumentSettings.from_config(current_app.config)
 
 
-def _decision(document: Document) -> dict[str, Any] | None:
-    if document.decision is None:
-        return None
-    return {
-        "answer": document.decision,
-        "at": document.decided_at,
-        "address": document.decided_from,
-        "page": document.decided_on_page,
-    }
-
-
 def _lines(document: Document) -> list[dict[str, Any]]:
     return [
         {
@@ -79,7 +68,7 @@ def _lines(document: Document) -> list[dict[str, Any]]:
             "description": line.description,
             "quantity": float(line.quantity),
             "unit_price": line.unit_price,
-            "tax_rate_pct": None if line.tax_rate_bp is None else line.tax_rate_bp / 100,
+            "tax_rate_pct": line.tax_rate_pct,
             "amount": line.amount,
             "tax": line.tax,
         }
@@ -87,43 +76,17 @@ def _lines(document: Document) -> list[dict[str, Any]]:
     ]
 
 
-def document_view(document: Document) -> dict[str, Any]:
-    return {
-        "id": document.id,
-        "job_id": document.job_id,
-        "kind": document.kind,
-        "number": document.label,
-        "revision": document.revision,
-        "status": document.status,
-        "currency": document.currency,
-        "tax_rate_pct": document.tax_rate_bp / 100,
-        "lines": _lines(document),
-        "subtotal": document.subtotal,
-        "tax": document.tax,
-        "total": document.total,
-        "notes": document.notes,
-        "created_at": document.created_at,
-        "sent_at": document.sent_at,
-        "paid_at": document.paid_at,
-        "voided_at": document.voided_at,
-        "decision": _decision(document),
-        "replaced_by_id": document.replaced_by_id,
-        "pdf_url": f"/v1/documents/{document.id}.pdf",
-    }
-
-
-def _create(kind: str, job_id: uuid.UUID, body: dict[str, Any]) -> dict[str, Any]:
-    document = service.create_document(
+def _create(kind: str, job_id: uuid.UUID, body: dict[str, Any]) -> Document:
+    return service.create_document(
         session(), current_principal(), job_id, kind=kind, now=utcnow(), **body
     )
-    return document_view(document)
 
 
 @jobs_blp.route("/<uuid:job_id>/estimates", methods=["POST"])
 @idempotent
 @jobs_blp.arguments(DocumentCreateSchema)
 @jobs_blp.response(201, DocumentSchema)
-def create_estimate(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+def create_estimate(body: dict[str, Any], job_id: uuid.UUID) -> Document:
     """A draft estimate with the next EST number (dispatchers; a technician on a job
     assigned to them). The server computes every amount."""
     return _create("estimate", job_id, body)
@@ -133,14 +96,14 @@ def create_estimate(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
 @idempotent
 @jobs_blp.arguments(DocumentCreateSchema)
 @jobs_blp.response(201, DocumentSchema)
-def create_invoice(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+def create_invoice(body: dict[str, Any], job_id: uuid.UUID) -> Document:
     """A draft invoice with the next INV number."""
     return _create("invoice", job_id, body)
 
 
 def _list(job_id: uuid.UUID, kind: str | None) -> dict[str, Any]:
     documents = service.list_documents(session(), current_principal(), job_id, kind)
-    return {"items": [document_view(d) for d in documents]}
+    return {"items": documents}
 
 
 @jobs_blp.route("/<uuid:job_id>/documents", methods=["GET"])
@@ -168,9 +131,9 @@ def list_job_invoices(job_id: uuid.UUID) -> dict[str, Any]:
 @blp.route("/<uuid:document_id>", methods=["GET"])
 @login_required
 @blp.response(200, DocumentSchema)
-def get_document(document_id: uuid.UUID) -> dict[str, Any]:
+def get_document(document_id: uuid.UUID) -> Document:
     """One document (any revision: an old one stays readable)."""
-    return document_view(service.get_document(session(), current_principal(), document_id))
+    return service.get_document(session(), current_principal(), document_id)
 
 
 @blp.route("/<uuid:document_id>", methods=["PATCH"])
@@ -178,10 +141,9 @@ def get_document(document_id: uuid.UUID) -> dict[str, Any]:
 @blp.arguments(DocumentUpdateSchema)
 @blp.response(200, DocumentSchema)
 @blp.alt_response(409, description="Not a draft: make a revision")
-def update_document(body: dict[str, Any], document_id: uuid.UUID) -> dict[str, Any]:
+def update_document(body: dict[str, Any], document_id: uuid.UUID) -> Document:
     """Change a draft (a sent document is never edited: 409)."""
-    document = service.update_draft(session(), current_principal(), document_id, **body)
-    return document_view(document)
+    return service.update_draft(session(), current_principal(), document_id, **body)
 
 
 @blp.route("/<uuid:document_id>/revisions", methods=["POST"])
@@ -189,30 +151,27 @@ def update_document(body: dict[str, Any], document_id: uuid.UUID) -> dict[str, A
 @blp.arguments(DocumentCreateSchema)
 @blp.response(201, DocumentSchema)
 @blp.alt_response(409, description="A draft, void, paid or already replaced")
-def revise_document(body: dict[str, Any], document_id: uuid.UUID) -> dict[str, Any]:
+def revise_document(body: dict[str, Any], document_id: uuid.UUID) -> Document:
     """A new draft revision of a sent document, same number (dispatchers); the old one
     stays readable and its customer link stops working."""
-    document = service.revise_document(
+    return service.revise_document(
         session(), current_principal(), document_id, now=utcnow(), **body
     )
-    return document_view(document)
 
 
 @blp.route("/<uuid:document_id>/actions/<any(send, void, 'mark-paid'):action>", methods=["POST"])
 @idempotent
 @blp.response(200, DocumentSchema)
 @blp.alt_response(409, description="Not allowed in this status")
-def document_action(document_id: uuid.UUID, action: str) -> dict[str, Any]:
+def document_action(document_id: uuid.UUID, action: str) -> Document:
     """`send` texts the customer `PUBLIC_BASE_URL/d/<token>`; `void` kills that link;
     `mark-paid` (invoices). Dispatchers."""
     db, principal, now = session(), current_principal(), utcnow()
     if action == "send":
-        document = service.send_document(db, principal, document_id, now=now, settings=_settings())
-    elif action == "void":
-        document = service.void_document(db, principal, document_id, now=now)
-    else:
-        document = service.mark_paid(db, principal, document_id, now=now)
-    return document_view(document)
+        return service.send_document(db, principal, document_id, now=now, settings=_settings())
+    if action == "void":
+        return service.void_document(db, principal, document_id, now=now)
+    return service.mark_paid(db, principal, document_id, now=now)
 
 
 def _parties(db: Session, document: Document) -> Parties:
@@ -267,7 +226,6 @@ def get_enterprise_document_pdf(document_id: uuid.UUID) -> Response:
 
 def customer_view(db: Session, document: Document) -> dict[str, Any]:
     parties = _parties(db, document)
-    decision = _decision(document)
     return {
         "organization": parties.organization,
         "customer": parties.customer,
@@ -276,13 +234,13 @@ def customer_view(db: Session, document: Document) -> dict[str, Any]:
         "revision": document.revision,
         "status": document.status,
         "currency": document.currency,
-        "tax_rate_pct": document.tax_rate_bp / 100,
+        "tax_rate_pct": document.tax_rate_pct,
         "lines": _lines(document),
         "subtotal": document.subtotal,
         "tax": document.tax,
         "total": document.total,
         "notes": document.notes,
-        "decision": decision,
+        "decision": document.decision_record,
         "can_decide": document.kind == "estimate" and document.status == "sent",
     }
 

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization
-from fieldapi.jobs.customers import site_lat_lon
 from fieldapi.jobs.models import Job
 
 DECLINED = "declined"
@@ -34,7 +33,7 @@ def provider_names(db: Session, jobs: Iterable[Job]) -> dict[uuid.UUID, str]:
 
 def job_view(job: Job, provider_name: str) -> dict[str, Any]:
     customer = job.customer
-    lat_lon = site_lat_lon(customer)
+    lat_lon = customer.lat_lon
     declined = job.offer_state == DECLINED
     return {
         "id": job.id,

@@ -13,7 +13,7 @@ from fieldapi.db import session, utcnow
 from fieldapi.errors import refusal
 from fieldapi.idempotency import idempotent
 from fieldapi.jobs import customers
-from fieldapi.jobs.queries import customer_view
+from fieldapi.jobs.models import Customer
 from fieldapi.jobs.schemas import (
     CustomerCreateSchema,
     CustomerPageSchema,
@@ -21,6 +21,7 @@ from fieldapi.jobs.schemas import (
     CustomerSchema,
     CustomerUpdateSchema,
 )
+from fieldapi.pagination import Page
 
 blp = Blueprint("customers", __name__, url_prefix="/customers", description="Customers")
 
@@ -38,12 +39,11 @@ def phone_region() -> str:
     422,
     **refusal("a `phone` libphonenumber calls no real number; a `timezone` that is no IANA name"),
 )
-def create_customer(body: dict[str, Any]) -> dict[str, Any]:
+def create_customer(body: dict[str, Any]) -> Customer:
     """Add a customer (dispatchers)."""
-    customer = customers.create_customer(
+    return customers.create_customer(
         session(), current_principal(), now=utcnow(), phone_region=phone_region(), **body
     )
-    return customer_view(customer)
 
 
 @blp.route("", methods=["GET"])
@@ -51,27 +51,25 @@ def create_customer(body: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(CustomerQuerySchema, location="query")
 @blp.response(200, CustomerPageSchema)
 @blp.alt_response(422, **refusal("a `cursor` that is not a `next_cursor` of this list"))
-def list_customers(query: dict[str, Any]) -> dict[str, Any]:
+def list_customers(query: dict[str, Any]) -> Page[Customer]:
     """Customers by name (technicians: those of their jobs); paginated."""
-    page = customers.list_customers(session(), current_principal(), **query)
-    return {"items": [customer_view(c) for c in page.items], "next_cursor": page.next_cursor}
+    return customers.list_customers(session(), current_principal(), **query)
 
 
 @blp.route("/<uuid:customer_id>", methods=["GET"])
 @login_required
 @blp.response(200, CustomerSchema)
-def get_customer(customer_id: uuid.UUID) -> dict[str, Any]:
+def get_customer(customer_id: uuid.UUID) -> Customer:
     """One customer."""
-    return customer_view(customers.get_customer(session(), current_principal(), customer_id))
+    return customers.get_customer(session(), current_principal(), customer_id)
 
 
 @blp.route("/<uuid:customer_id>", methods=["PATCH"])
 @login_required
 @blp.arguments(CustomerUpdateSchema)
 @blp.response(200, CustomerSchema)
-def update_customer(body: dict[str, Any], customer_id: uuid.UUID) -> dict[str, Any]:
+def update_customer(body: dict[str, Any], customer_id: uuid.UUID) -> Customer:
     """Edit a customer (dispatchers); `lat` and `lon` go together."""
-    customer = customers.update_customer(
+    return customers.update_customer(
         session(), current_principal(), customer_id, body, now=utcnow(), phone_region=phone_region()
     )
-    return customer_view(customer)

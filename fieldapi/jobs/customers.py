@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geography
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import ColumnElement, ScalarSelect, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -51,13 +51,6 @@ def site_distance_m(customer_id: uuid.UUID, here: ColumnElement[Any]) -> ScalarS
         .where(Customer.id == customer_id)
         .scalar_subquery()
     )
-
-
-def site_lat_lon(customer: Customer) -> tuple[float, float] | None:
-    if customer.site is None:
-        return None
-    point = to_shape(customer.site)
-    return point.y, point.x
 
 
 def _phone(raw: str, region: str) -> str:

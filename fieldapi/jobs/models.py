@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geography, WKBElement
+from geoalchemy2.shape import to_shape
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -58,6 +59,32 @@ class Customer(IdMixin, TimestampMixin, Base):
     # customer until they reply START, so the dispatcher calls instead. Loaded with the
     # row: one primary-key probe.
     texts_opted_out: Mapped[bool] = column_property(exists().where(OptOut.phone == phone))
+
+    @property
+    def lat_lon(self) -> tuple[float, float] | None:
+        """The site as (latitude, longitude), None without one."""
+        if self.site is None:
+            return None
+        point = to_shape(self.site)
+        return point.y, point.x
+
+    @property
+    def lat(self) -> float | None:
+        lat_lon = self.lat_lon
+        return None if lat_lon is None else lat_lon[0]
+
+    @property
+    def lon(self) -> float | None:
+        lat_lon = self.lat_lon
+        return None if lat_lon is None else lat_lon[1]
+
+    @property
+    def site_point(self) -> dict[str, Any] | None:
+        """The site as a GeoJSON Point, None without one."""
+        lat_lon = self.lat_lon
+        return (
+            None if lat_lon is None else {"type": "Point", "coordinates": [lat_lon[1], lat_lon[0]]}
+        )
 
 
 class Job(IdMixin, TimestampMixin, Base):

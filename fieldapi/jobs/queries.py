@@ -18,8 +18,7 @@ from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import User
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
-from fieldapi.jobs.customers import site_lat_lon
-from fieldapi.jobs.models import Appointment, Customer, Job
+from fieldapi.jobs.models import Appointment, Job
 from fieldapi.jobs.reasons import list_reasons, reasons_owner
 from fieldapi.jobs.rules import MAX_DURATION_MIN
 from fieldapi.jobs.snapshots import job_snapshot
@@ -27,26 +26,6 @@ from fieldapi.jobs.visibility import shown_appointments, visible_appointments, v
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 
 MAX_CALENDAR_WINDOW = timedelta(days=62)
-
-
-def customer_view(customer: Customer) -> dict[str, Any]:
-    lat_lon = site_lat_lon(customer)
-    return {
-        "id": customer.id,
-        "name": customer.name,
-        "phone": customer.phone,
-        "email": customer.email,
-        "address": customer.address,
-        "lat": None if lat_lon is None else lat_lon[0],
-        "lon": None if lat_lon is None else lat_lon[1],
-        "site": None
-        if lat_lon is None
-        else {"type": "Point", "coordinates": [lat_lon[1], lat_lon[0]]},
-        "timezone": customer.timezone,
-        "texts_opted_out": customer.texts_opted_out,
-        "created_at": customer.created_at,
-        "updated_at": customer.updated_at,
-    }
 
 
 def technicians_of(db: Session, appointments: Iterable[Appointment]) -> dict[uuid.UUID, User]:
@@ -97,7 +76,7 @@ def job_view(
         else {"id": job.offered_by.id, "name": job.offered_by.name},
         "source": job.source,
         "preferred_windows": job.preferred_windows or [],
-        "customer": customer_view(job.customer),
+        "customer": job.customer,
         "appointments": [
             appointment_view(row, snapshot, technicians, actor)
             for row in shown_appointments(principal, job.appointments)
@@ -114,7 +93,7 @@ def calendar_item(
     job = row.job
     view = appointment_view(row, job_snapshot(job, job.appointments), technicians, actor)
     view["job"] = {"id": job.id, "title": job.title, "status": job.status}
-    view["customer"] = customer_view(job.customer)
+    view["customer"] = job.customer
     return view
 
 

@@ -28,14 +28,15 @@ class Rfc3339(fields.AwareDateTime):
 
 
 class ApiPath(fields.String):
-    """The dumped object's address in the API: `prefix` followed by its id."""
+    """The dumped object's address in the API: `prefix`, its id, then `suffix`."""
 
-    def __init__(self, prefix: str, **kwargs: Any) -> None:
+    def __init__(self, prefix: str, suffix: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.prefix = prefix
+        self.suffix = suffix
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> str:
-        return f"{self.prefix}{obj.id}"
+        return f"{self.prefix}{obj.id}{self.suffix}"
 
 
 class StrictInteger(fields.Integer):
@@ -83,6 +84,8 @@ class CustomerUpdateSchema(Schema):
 
 
 class CustomerSchema(Schema):
+    """Dumps a `Customer` (its site through the model's properties)."""
+
     id = fields.UUID()
     name = fields.String()
     phone = fields.String(allow_none=True, metadata={"description": "E.164"})
@@ -90,7 +93,12 @@ class CustomerSchema(Schema):
     address = fields.String(allow_none=True)
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
-    site = fields.Nested(SitePointSchema, allow_none=True, metadata={"description": "GeoJSON"})
+    site = fields.Nested(
+        SitePointSchema,
+        attribute="site_point",
+        allow_none=True,
+        metadata={"description": "GeoJSON"},
+    )
     timezone = fields.String()
     texts_opted_out = fields.Boolean(
         dump_only=True,

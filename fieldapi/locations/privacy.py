@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.members import name_of
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Unprocessable
@@ -85,10 +85,6 @@ def set_working_hours(
     return working_hours(db, principal.organization_id)
 
 
-def organization_timezone(db: Session, organization_id: uuid.UUID) -> str:
-    return str(db.scalar(select(Organization.timezone).where(Organization.id == organization_id)))
-
-
 # The one write a GET makes on purpose, so it is a textual statement: GET sessions refuse
 # ORM writes (fieldapi.db.read_only) and run in autocommit, which stores the record of
 # the read at once, before the track is even read.
@@ -126,8 +122,7 @@ def record_track_view(
 def track_views_of(db: Session, principal: Principal, *, limit: int = 200) -> list[dict[str, Any]]:
     """Who read the caller's track, newest first."""
     rows = db.execute(
-        select(TrackView, User.name)
-        .join(User, User.id == TrackView.viewer_id)
+        select(TrackView, name_of(TrackView.viewer_id))
         .where(
             TrackView.organization_id == principal.organization_id,
             TrackView.user_id == principal.user_id,

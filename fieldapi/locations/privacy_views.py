@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldapi.accounts.auth import current_principal, login_required
+from fieldapi.accounts.organizations import organization_timezone
 from fieldapi.db import session
 from fieldapi.errors import refusal
 from fieldapi.locations import privacy
@@ -53,7 +54,7 @@ class TrackViewSchema(Schema):
 def _answer(hours: list[dict[str, Any]]) -> dict[str, Any]:
     principal = current_principal()
     return {
-        "timezone": privacy.organization_timezone(session(), principal.organization_id),
+        "timezone": organization_timezone(session(), principal.organization_id),
         "hours": hours,
     }
 

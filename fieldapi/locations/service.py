@@ -13,11 +13,11 @@ from typing import Any, NamedTuple
 
 import orjson
 import psycopg.errors
-from sqlalchemy import select, text, update
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import User
+from fieldapi.accounts.members import is_member, set_on_duty
 from fieldapi.accounts.policy import may_see_user
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, NotFound, Unprocessable
@@ -329,11 +329,7 @@ def ingest_result_json(result: IngestResult) -> str:
 
 def set_duty(db: Session, principal: Principal, on_duty: bool) -> bool:
     """Start or stop being tracked; pings sent while off duty are stored nowhere."""
-    db.execute(
-        update(User)
-        .where(User.id == principal.user_id, User.organization_id == principal.organization_id)
-        .values(on_duty=on_duty)
-    )
+    set_on_duty(db, principal.organization_id, principal.user_id, on_duty)
     db.commit()
     return on_duty
 
@@ -482,10 +478,7 @@ def user_track(
 ) -> dict[str, Any]:
     """A GeoJSON Feature: the LineString of the window's good fixes and their times."""
     check_window(since, until)
-    visible = may_see_user(principal, user_id) and db.scalar(
-        select(User.id).where(User.id == user_id, User.organization_id == principal.organization_id)
-    )
-    if not visible:
+    if not (may_see_user(principal, user_id) and is_member(db, principal.organization_id, user_id)):
         raise NotFound("User not found.")
     record_track_view(db, principal, user_id, since=since, until=until, now=datetime.now(UTC))
     params = {

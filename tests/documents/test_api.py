@@ -60,6 +60,11 @@ def test_a_line_s_own_rate_and_a_fractional_quantity(
             {"description": "Permit", "quantity": 1, "unit_price": 5000, "tax_rate_pct": 0},
         ],
     )
+    # A line without its own rate says null: it takes the document's.
+    assert [(line["quantity"], line["tax_rate_pct"]) for line in invoice["lines"]] == [
+        (1.5, None),
+        (1.0, 0.0),
+    ]
     assert [line["amount"] for line in invoice["lines"]] == [1499, 5000]  # 1498.5 -> 1499
     assert [line["tax"] for line in invoice["lines"]] == [150, 0]
     assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == (6499, 150, 6649)

@@ -25,7 +25,8 @@ def test_the_pdf_has_the_number_the_lines_tax_and_total(
     create: Callable[..., dict[str, Any]], dispatcher_client: ApiClient, job: Job
 ) -> None:
     estimate = create(tax_rate_pct=8.25, notes="Parts ordered Monday")
-    answer = dispatcher_client.get(f"/v1/documents/{estimate['id']}.pdf")
+    assert estimate["pdf_url"] == f"/v1/documents/{estimate['id']}.pdf"
+    answer = dispatcher_client.get(estimate["pdf_url"])
     assert answer.status_code == 200
     assert answer.mimetype == "application/pdf"
     assert "attachment" in answer.headers["Content-Disposition"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -514,26 +514,33 @@ def update_appointment(
     db.commit()
 
 
-def _lock_job(
-    db: Session, principal: Principal, job_id: uuid.UUID
-) -> tuple[Job, list[Appointment]]:
-    """The job row (one the caller may see) locked for this transaction, and its
-    appointments read after the lock.
+def _locking(query: Select[Any]) -> Select[Any]:
+    """A job query made to lock the job for this transaction, with its customer.
 
     `populate_existing` makes both fresh even if the session saw them before the lock: a
     second phone waiting here must decide on what the first one committed. The customer
     comes with the job, as fresh (its texts count on it: `jobs.texts._queue`).
     """
-    job = db.scalar(
-        select(Job)
-        .where(
-            Job.id == job_id,
-            Job.organization_id == principal.organization_id,
-            visible_jobs(principal),
-        )
-        .options(lazyload(Job.appointments), joinedload(Job.customer))
+    return (
+        query.options(lazyload(Job.appointments), joinedload(Job.customer))
         .with_for_update(of=Job)
         .execution_options(populate_existing=True)
+    )
+
+
+def _lock_job(
+    db: Session, principal: Principal, job_id: uuid.UUID
+) -> tuple[Job, list[Appointment]]:
+    """The job row (one the caller may see) locked for this transaction, and its
+    appointments read after the lock."""
+    job = db.scalar(
+        _locking(
+            select(Job).where(
+                Job.id == job_id,
+                Job.organization_id == principal.organization_id,
+                visible_jobs(principal),
+            )
+        )
     )
     if job is None:
         raise NotFound("No such job.")
@@ -546,27 +553,25 @@ def lock_job_of_organization(
     """The job locked for a change the system makes (no caller whose view limits it), with
     its customer, as `_lock_job` locks it."""
     job = db.scalar(
-        select(Job)
-        .where(Job.id == job_id, Job.organization_id == organization_id)
-        .options(lazyload(Job.appointments), joinedload(Job.customer))
-        .with_for_update(of=Job)
-        .execution_options(populate_existing=True)
+        _locking(select(Job).where(Job.id == job_id, Job.organization_id == organization_id))
     )
     if job is None:
         raise NotFound("No such job.")
     return job, _appointments_of(db, job.id)
 
 
-def _appointments_of(db: Session, job_id: uuid.UUID) -> list[Appointment]:
-    """A locked job's appointments, read after the lock."""
-    return list(
-        db.scalars(
-            select(Appointment)
-            .where(Appointment.job_id == job_id)
-            .order_by(Appointment.created_at, Appointment.id)
-            .execution_options(populate_existing=True)
-        )
+def _appointments_query(job_id: uuid.UUID, *columns: Any) -> Select[Any]:
+    """A locked job's appointments (and `columns` beside them), read after the lock."""
+    return (
+        select(Appointment, *columns)
+        .where(Appointment.job_id == job_id)
+        .order_by(Appointment.created_at, Appointment.id)
+        .execution_options(populate_existing=True)
     )
+
+
+def _appointments_of(db: Session, job_id: uuid.UUID) -> list[Appointment]:
+    return list(db.scalars(_appointments_query(job_id)))
 
 
 def _lock_job_of_appointment(
@@ -581,16 +586,15 @@ def _lock_job_of_appointment(
         .scalar_subquery()
     )
     found = db.execute(
-        select(Job, Organization, job_reasons())
-        .join(Organization, Organization.id == Job.organization_id)
-        .where(
-            Job.id == job_of_appointment,
-            Job.organization_id == principal.organization_id,
-            visible_jobs(principal),
+        _locking(
+            select(Job, Organization, job_reasons())
+            .join(Organization, Organization.id == Job.organization_id)
+            .where(
+                Job.id == job_of_appointment,
+                Job.organization_id == principal.organization_id,
+                visible_jobs(principal),
+            )
         )
-        .options(lazyload(Job.appointments), joinedload(Job.customer))
-        .with_for_update(of=Job)
-        .execution_options(populate_existing=True)
     ).one_or_none()
     if found is None:
         raise NotFound("No such appointment.")
@@ -604,11 +608,7 @@ def _appointments_and_technicians(
 ) -> tuple[list[Appointment], dict[uuid.UUID, User]]:
     """A locked job's appointments, read after the lock, with their technicians."""
     found = db.execute(
-        select(Appointment, User)
-        .outerjoin(User, User.id == Appointment.technician_id)
-        .where(Appointment.job_id == job_id)
-        .order_by(Appointment.created_at, Appointment.id)
-        .execution_options(populate_existing=True)
+        _appointments_query(job_id, User).outerjoin(User, User.id == Appointment.technician_id)
     ).all()
     technicians = {user.id: user for _row, user in found if user is not None}
     return [row for row, _user in found], technicians

@@ -5,6 +5,7 @@ still being written (real commits, two sessions, the real receiver)."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -23,6 +24,7 @@ from fieldapi.enterprise.texts import TextRules
 from fieldapi.jobs.activity import Acting, record_event
 from fieldapi.jobs.attachments import add_note
 from fieldapi.jobs.models import Job, JobNote
+from tests.conftest import requests_waiting_on_locks
 from tests.enterprise.conftest import CUSTOMER, committed_enterprise_with_webhook
 from tests.enterprise.receiver import Receiver
 
@@ -75,7 +77,11 @@ def test_a_change_committed_while_an_earlier_one_is_open_is_not_sent_ahead_of_it
 
     writer = threading.Thread(target=second_change)
     writer.start()
-    writer.join(timeout=2)  # it commits, or waits for the first change's transaction
+    # It commits (the fault this test is for), or it waits for the first change's lock.
+    deadline = time.monotonic() + 30
+    while writer.is_alive() and not requests_waiting_on_locks(engine):
+        assert time.monotonic() < deadline, "the second change neither committed nor waited"
+        time.sleep(0.01)
     while sender.process_one():  # what a worker sends meanwhile
         pass
     first.commit()

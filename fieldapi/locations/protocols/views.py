@@ -90,10 +90,11 @@ def _owntracks_unauthorized() -> Unauthorized:
     )
 
 
-def _owner_or_401(token: str | None) -> devices.DeviceOwner:
+def _owner_or(token: str | None, refused: Unauthorized) -> devices.DeviceOwner:
+    """The token's owner, or `refused` raised."""
     owner = _owner(token)
     if owner is None:
-        raise _owntracks_unauthorized()
+        raise refused
     return owner
 
 
@@ -152,27 +153,23 @@ def ingest_owntracks() -> Response:
         message = _json(data) if data.strip() else None
         kind = owntracks.message_type(message)
     except owntracks.NotOwnTracks as error:
-        _owner_or_401(token)  # without a valid token it is a 401, whatever the body
+        _owner_or(token, _owntracks_unauthorized())  # no valid token: a 401, whatever the body
         raise BadRequest(str(error)) from error
     except DomainError:
-        _owner_or_401(token)
+        _owner_or(token, _owntracks_unauthorized())
         raise
     result, answer = None, []
-    if kind == "location" and isinstance(message, dict):
-        ingested = _ingest(token, [owntracks.location_ping(message)])
-        if ingested is None:
-            raise _owntracks_unauthorized()
-        owner, result = ingested
-        answer = _waypoints(owner)
-    elif kind == "transition" and isinstance(message, dict):
-        # The position where the phone crossed the geofence is a fix like any other:
-        # validation, duty and working hours decide whether it counts.
+    if kind in ("location", "transition") and isinstance(message, dict):
+        # A transition's position, where the phone crossed the geofence, is a fix like any
+        # other: validation, duty and working hours decide whether it counts.
         fix = owntracks.location_ping(message)
         ingested = _ingest(token, [fix])
         if ingested is None:
             raise _owntracks_unauthorized()
         owner, result = ingested
-        if message.get("event") == "enter" and not result.rejected:
+        if kind == "location":
+            answer = _waypoints(owner)
+        elif message.get("event") == "enter" and not result.rejected:
             arrive_at_site(
                 session(),
                 organization_id=owner.organization_id,
@@ -186,7 +183,7 @@ def ingest_owntracks() -> Response:
                 source="owntracks_transition",
             )
     else:
-        _owner_or_401(token)
+        _owner_or(token, _owntracks_unauthorized())
     headers = _rejected_header(result) if result else {}
     return Response(json.dumps(answer), status=200, mimetype="application/json", headers=headers)
 
@@ -212,12 +209,12 @@ def ingest_overland() -> dict[str, Any]:
     refused = Unauthorized("Unknown or revoked device token (Authorization: Bearer <token>).")
     try:
         pings = overland.batch_pings(_json(_body(request)))
-    except (overland.NotOverland, DomainError) as error:
-        if _owner(token) is None:
-            raise refused from error  # without a valid token it is a 401, whatever the body
-        if isinstance(error, DomainError):
-            raise
+    except overland.NotOverland as error:
+        _owner_or(token, refused)  # no valid token: a 401, whatever the body
         raise BadRequest(str(error)) from error
+    except DomainError:
+        _owner_or(token, refused)
+        raise
     ingested = _ingest(token, pings)
     if ingested is None:
         raise refused

@@ -14,6 +14,7 @@ from fieldapi.db import session, utcnow
 from fieldapi.errors import Unprocessable, refusal
 from fieldapi.idempotency import idempotent
 from fieldapi.jobs import commands, queries
+from fieldapi.jobs.answers import AppointmentAnswer, JobDetail, JobWithEta
 from fieldapi.jobs.calendar_window import calendar_window
 from fieldapi.jobs.schemas import (
     AppointmentUpdateSchema,
@@ -64,7 +65,7 @@ def calendar(query: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/<uuid:appointment_id>", methods=["GET"])
 @login_required
 @blp.response(200, CalendarAppointmentSchema)
-def get_appointment(appointment_id: uuid.UUID) -> dict[str, Any]:
+def get_appointment(appointment_id: uuid.UUID) -> AppointmentAnswer:
     """One appointment, with its job and customer."""
     return queries.get_appointment(session(), current_principal(), appointment_id)
 
@@ -74,7 +75,7 @@ def get_appointment(appointment_id: uuid.UUID) -> dict[str, Any]:
 @blp.arguments(AppointmentUpdateSchema)
 @blp.response(200, CalendarAppointmentSchema)
 @blp.alt_response(409, description="Only scheduled appointments change")
-def update_appointment(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+def update_appointment(body: dict[str, Any], appointment_id: uuid.UUID) -> AppointmentAnswer:
     """Reschedule or reassign a scheduled appointment (dispatchers); no status changes."""
     db, principal = session(), current_principal()
     settings = TextSettings.from_config(current_app.config)
@@ -93,7 +94,7 @@ def delete_appointment(appointment_id: uuid.UUID) -> None:
     commands.delete_appointment(session(), current_principal(), appointment_id, now=utcnow())
 
 
-def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> dict[str, Any]:
+def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> JobDetail:
     db, principal = session(), current_principal()
     result = commands.appointment_action(
         db,
@@ -104,10 +105,10 @@ def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> dic
         settings=TextSettings.from_config(current_app.config),
         **values,
     )
-    answer = queries.job_answer(principal, result.job, result.technicians, result.complete_reasons)
-    if result.eta is not None:
-        answer["eta"] = result.eta.as_dict()
-    return answer
+    job, technicians, reasons = result.job, result.technicians, result.complete_reasons
+    if result.eta is None:
+        return JobDetail(job, technicians, principal, reasons)
+    return JobWithEta(job, technicians, principal, reasons, result.eta.as_dict())
 
 
 @blp.route("/<uuid:appointment_id>/actions/on-my-way", methods=["POST"])
@@ -116,7 +117,7 @@ def _act(appointment_id: uuid.UUID, action: lc.ActionName, **values: Any) -> dic
 @blp.response(200, JobWithEtaSchema)
 @blp.alt_response(409, description=REFUSED)
 @blp.alt_response(422, **refusal("`lat` without `lon`, or `lon` without `lat`"))
-def on_my_way(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+def on_my_way(body: dict[str, Any], appointment_id: uuid.UUID) -> JobDetail:
     """On my way: the customer gets a text with the technician's name and ETA.
 
     `lat`/`lon` (together) are the phone's position; without them the technician's latest
@@ -133,7 +134,7 @@ def on_my_way(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]
 @blp.arguments(EmptySchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description=REFUSED)
-def start(_body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+def start(_body: dict[str, Any], appointment_id: uuid.UUID) -> JobDetail:
     """Start the visit; the customer is texted that the technician arrived (if enabled)."""
     return _act(appointment_id, lc.ActionName.START)
 
@@ -143,7 +144,7 @@ def start(_body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
 @blp.arguments(PauseSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description=REFUSED)
-def pause(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+def pause(body: dict[str, Any], appointment_id: uuid.UUID) -> JobDetail:
     """Pause: the visit ends unfinished (`reason` optional); the job becomes `paused`."""
     return _act(appointment_id, lc.ActionName.PAUSE, reason=body.get("reason"))
 
@@ -153,7 +154,7 @@ def pause(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
 @blp.arguments(CompleteSchema)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description=REFUSED)
-def complete(body: dict[str, Any], appointment_id: uuid.UUID) -> dict[str, Any]:
+def complete(body: dict[str, Any], appointment_id: uuid.UUID) -> JobDetail:
     """Complete the visit with a complete reason; its outcome completes or pauses the job.
 
     The customer gets a survey text.

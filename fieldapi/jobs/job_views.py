@@ -15,6 +15,7 @@ from fieldapi.errors import refusal
 from fieldapi.idempotency import idempotent
 from fieldapi.input_guard import MULTIPART_TYPE, takes_body
 from fieldapi.jobs import activity, attachments, commands, queries
+from fieldapi.jobs.answers import AppointmentAnswer, JobDetail
 from fieldapi.jobs.models import JobNote, JobPhoto
 from fieldapi.jobs.schemas import (
     ActivityPageSchema,
@@ -51,7 +52,7 @@ _PHOTO_BODY = {
 @idempotent
 @blp.arguments(JobCreateSchema)
 @blp.response(201, JobSchema)
-def create_job(body: dict[str, Any]) -> dict[str, Any]:
+def create_job(body: dict[str, Any]) -> JobDetail:
     """Create a job (dispatchers): `scheduled` with an appointment, else `unscheduled`."""
     appointment = body.pop("appointment", None)
     job_id = commands.create_job(
@@ -81,7 +82,7 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/<uuid:job_id>", methods=["GET"])
 @login_required
 @blp.response(200, JobSchema)
-def get_job(job_id: uuid.UUID) -> dict[str, Any]:
+def get_job(job_id: uuid.UUID) -> JobDetail:
     """A job with its status, appointments and the actions the caller may take."""
     return job_answer(job_id)
 
@@ -90,7 +91,7 @@ def get_job(job_id: uuid.UUID) -> dict[str, Any]:
 @login_required
 @blp.arguments(JobUpdateSchema)
 @blp.response(200, JobSchema)
-def update_job(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+def update_job(body: dict[str, Any], job_id: uuid.UUID) -> JobDetail:
     """Edit a job's title or description (dispatchers)."""
     commands.update_job(session(), current_principal(), job_id, body, now=utcnow())
     return job_answer(job_id)
@@ -108,7 +109,7 @@ def _act(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) -> None
     )
 
 
-def _job_action(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) -> Any:
+def _job_action(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) -> JobDetail:
     _act(job_id, action, body)
     return job_answer(job_id)
 
@@ -118,7 +119,7 @@ def _job_action(job_id: uuid.UUID, action: lc.ActionName, body: dict[str, Any]) 
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description="Not an open offer; `errors.allowed_actions`")
-def accept_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
+def accept_job(body: dict[str, Any], job_id: uuid.UUID) -> JobDetail:
     """Accept an offered job: it becomes `unscheduled`."""
     return _job_action(job_id, lc.ActionName.ACCEPT, body)
 
@@ -138,7 +139,7 @@ def decline_job(body: dict[str, Any], job_id: uuid.UUID) -> None:
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description="Refused in this status; `errors.allowed_actions`")
-def cancel_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
+def cancel_job(body: dict[str, Any], job_id: uuid.UUID) -> JobDetail:
     """Cancel a job and every active appointment of it (dispatchers)."""
     return _job_action(job_id, lc.ActionName.CANCEL, body)
 
@@ -148,7 +149,7 @@ def cancel_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 @blp.arguments(JobActionSchema, required=False)
 @blp.response(200, JobSchema)
 @blp.alt_response(409, description="Not canceled; `errors.allowed_actions`")
-def reopen_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
+def reopen_job(body: dict[str, Any], job_id: uuid.UUID) -> JobDetail:
     """Reopen a canceled job: the appointments canceled with it are active again."""
     return _job_action(job_id, lc.ActionName.REOPEN, body)
 
@@ -158,7 +159,7 @@ def reopen_job(body: dict[str, Any], job_id: uuid.UUID) -> Any:
 @blp.arguments(AppointmentCreateSchema)
 @blp.response(201, CalendarAppointmentSchema)
 @blp.alt_response(409, description="Refused in this status (offered, canceled)")
-def add_appointment(body: dict[str, Any], job_id: uuid.UUID) -> dict[str, Any]:
+def add_appointment(body: dict[str, Any], job_id: uuid.UUID) -> AppointmentAnswer:
     """Schedule an appointment on a job (dispatchers); the job becomes `scheduled`."""
     db, principal = session(), current_principal()
     appointment_id = commands.add_appointment(

@@ -1,4 +1,4 @@
-"""Reading jobs, appointments and the calendar, shaped for the wire.
+"""Reading jobs, appointments and the calendar, as answers for the wire (`answers`).
 
 Every job answer carries its `status`, its `appointments` and the `allowed_actions` of the
 caller (from the lifecycle, so the apps show exactly the buttons that will work).
@@ -7,9 +7,8 @@ caller (from the lifecycle, so the apps show exactly the buttons that will work)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager
@@ -18,11 +17,11 @@ from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import User
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
+from fieldapi.jobs.answers import AppointmentAnswer, JobAnswer, JobDetail
 from fieldapi.jobs.models import Appointment, Job
 from fieldapi.jobs.reasons import list_reasons, reasons_owner
 from fieldapi.jobs.rules import MAX_DURATION_MIN
-from fieldapi.jobs.snapshots import job_snapshot
-from fieldapi.jobs.visibility import shown_appointments, visible_appointments, visible_jobs
+from fieldapi.jobs.visibility import visible_appointments, visible_jobs
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 
 MAX_CALENDAR_WINDOW = timedelta(days=62)
@@ -35,69 +34,7 @@ def technicians_of(db: Session, appointments: Iterable[Appointment]) -> dict[uui
     return {user.id: user for user in db.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def appointment_view(
-    row: Appointment, snapshot: lc.Job, technicians: Mapping[uuid.UUID, User], actor: lc.Actor
-) -> dict[str, Any]:
-    technician = technicians.get(row.technician_id) if row.technician_id else None
-    return {
-        "id": row.id,
-        "job_id": row.job_id,
-        "starts_at": row.starts_at,
-        "ends_at": row.starts_at + timedelta(minutes=row.duration_min),
-        "duration_min": row.duration_min,
-        "status": row.status,
-        "technician": None
-        if technician is None
-        else {"id": technician.id, "name": technician.name},
-        "reason_code": row.reason_code,
-        "outcome": row.outcome,
-        "pause_reason": row.pause_reason,
-        "ended_at": row.ended_at,
-        "allowed_actions": lc.allowed_actions(snapshot, actor, str(row.id)),
-    }
-
-
-def job_view(
-    job: Job, technicians: Mapping[uuid.UUID, User], principal: Principal
-) -> dict[str, Any]:
-    """A job with the appointments the caller may see (a technician: their own); its
-    status and actions still follow from all of them."""
-    snapshot = job_snapshot(job, job.appointments)
-    actor = principal.actor()
-    return {
-        "id": job.id,
-        "title": job.title,
-        "description": job.description,
-        "status": job.status,
-        "offer_state": job.offer_state,
-        "provider_name": job.provider_name,
-        "offered_by": None
-        if job.offered_by is None
-        else {"id": job.offered_by.id, "name": job.offered_by.name},
-        "source": job.source,
-        "preferred_windows": job.preferred_windows or [],
-        "customer": job.customer,
-        "appointments": [
-            appointment_view(row, snapshot, technicians, actor)
-            for row in shown_appointments(principal, job.appointments)
-        ],
-        "allowed_actions": lc.allowed_actions(snapshot, actor),
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-    }
-
-
-def calendar_item(
-    row: Appointment, technicians: dict[uuid.UUID, User], actor: lc.Actor
-) -> dict[str, Any]:
-    job = row.job
-    view = appointment_view(row, job_snapshot(job, job.appointments), technicians, actor)
-    view["job"] = {"id": job.id, "title": job.title, "status": job.status}
-    view["customer"] = job.customer
-    return view
-
-
-def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> dict[str, Any]:
+def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> JobDetail:
     job = db.scalar(
         select(Job)
         .where(Job.id == job_id, visible_jobs(principal))
@@ -105,26 +42,13 @@ def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> dict[str, A
     )
     if job is None:
         raise NotFound("No such job.")
-    view = job_view(job, technicians_of(db, job.appointments), principal)
-    view["complete_reasons"] = [
-        {"code": r.code, "label": r.label, "outcome": r.outcome}
-        for r in list_reasons(db, reasons_owner(db, job))
-    ]
-    return view
+    technicians = technicians_of(db, job.appointments)
+    return JobDetail(job, technicians, principal, list_reasons(db, reasons_owner(db, job)))
 
 
-def job_answer(
-    principal: Principal,
-    job: Job,
-    technicians: Mapping[uuid.UUID, User],
-    complete_reasons: list[dict[str, str]],
-) -> dict[str, Any]:
-    """`get_job`'s answer from rows already read (the job's appointments, customer and
-    offering enterprise, `technicians` by id, its complete reasons)."""
-    return {**job_view(job, technicians, principal), "complete_reasons": complete_reasons}
-
-
-def get_appointment(db: Session, principal: Principal, appointment_id: uuid.UUID) -> dict[str, Any]:
+def get_appointment(
+    db: Session, principal: Principal, appointment_id: uuid.UUID
+) -> AppointmentAnswer:
     """An appointment of a job the caller may see."""
     # An alias, so visible_jobs' own EXISTS over appointments does not correlate to it.
     outer = aliased(Appointment)
@@ -141,7 +65,8 @@ def get_appointment(db: Session, principal: Principal, appointment_id: uuid.UUID
     )
     if row is None:
         raise NotFound("No such appointment.")
-    return calendar_item(row, technicians_of(db, row.job.appointments), principal.actor())
+    technicians = technicians_of(db, row.job.appointments)
+    return AppointmentAnswer.in_calendar(row, technicians, principal.actor())
 
 
 def list_jobs(
@@ -153,7 +78,7 @@ def list_jobs(
     technician_id: uuid.UUID | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[JobAnswer]:
     """Newest first."""
     statement = select(Job).where(visible_jobs(principal))
     if statuses:
@@ -178,7 +103,7 @@ def list_jobs(
         descending=True,
     )
     technicians = technicians_of(db, (a for job in page.items for a in job.appointments))
-    return Page([job_view(job, technicians, principal) for job in page.items], page.next_cursor)
+    return Page([JobAnswer(job, technicians, principal) for job in page.items], page.next_cursor)
 
 
 def calendar(
@@ -191,7 +116,7 @@ def calendar(
     status: str | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[AppointmentAnswer]:
     """Appointments overlapping [start, end), by start time. Technicians see their own."""
     if end <= start or end - start > MAX_CALENDAR_WINDOW:
         raise Unprocessable(
@@ -226,4 +151,7 @@ def calendar(
     )
     technicians = technicians_of(db, (a for row in page.items for a in row.job.appointments))
     actor = principal.actor()
-    return Page([calendar_item(row, technicians, actor) for row in page.items], page.next_cursor)
+    return Page(
+        [AppointmentAnswer.in_calendar(row, technicians, actor) for row in page.items],
+        page.next_cursor,
+    )

@@ -155,56 +155,75 @@ class PersonSchema(Schema):
 
 
 class AppointmentSchema(Schema):
-    id = fields.UUID()
-    job_id = fields.UUID()
-    starts_at = Rfc3339()
+    """Dumps an `AppointmentAnswer`."""
+
+    id = fields.UUID(attribute="row.id")
+    job_id = fields.UUID(attribute="row.job_id")
+    starts_at = Rfc3339(attribute="row.starts_at")
     ends_at = Rfc3339()
-    duration_min = fields.Integer()
-    status = fields.String(metadata={"enum": list(APPOINTMENT_STATUSES)})
+    duration_min = fields.Integer(attribute="row.duration_min")
+    status = fields.String(attribute="row.status", metadata={"enum": list(APPOINTMENT_STATUSES)})
     technician = fields.Nested(PersonSchema, allow_none=True)
-    reason_code = fields.String(allow_none=True)
-    outcome = fields.String(allow_none=True, metadata={"enum": ["complete", "pause"]})
-    pause_reason = fields.String(allow_none=True)
-    ended_at = Rfc3339(allow_none=True)
+    reason_code = fields.String(attribute="row.reason_code", allow_none=True)
+    outcome = fields.String(
+        attribute="row.outcome", allow_none=True, metadata={"enum": ["complete", "pause"]}
+    )
+    pause_reason = fields.String(attribute="row.pause_reason", allow_none=True)
+    ended_at = Rfc3339(attribute="row.ended_at", allow_none=True)
     allowed_actions = fields.List(
         fields.String(), metadata={"description": "what the caller may do to it now"}
     )
 
 
 class JobRefSchema(Schema):
+    """Dumps a `Job`."""
+
     id = fields.UUID()
     title = fields.String()
     status = fields.String(metadata={"enum": list(JOB_STATUSES)})
 
 
 class CalendarAppointmentSchema(AppointmentSchema):
-    job = fields.Nested(JobRefSchema)
-    customer = fields.Nested(CustomerSchema)
+    job = fields.Nested(JobRefSchema, attribute="row.job")
+    customer = fields.Nested(CustomerSchema, attribute="row.job.customer")
 
 
 class OfferedBySchema(Schema):
+    """Dumps an `Organization`."""
+
     id = fields.UUID()
     name = fields.String()
 
 
 class JobSchema(Schema):
-    id = fields.UUID()
-    title = fields.String()
-    description = fields.String(allow_none=True)
-    status = fields.String(metadata={"enum": list(JOB_STATUSES)})
-    offer_state = fields.String(metadata={"enum": ["none", "pending", "accepted"]})
+    """Dumps a `JobAnswer` (a `JobDetail` with its `complete_reasons`)."""
+
+    id = fields.UUID(attribute="row.id")
+    title = fields.String(attribute="row.title")
+    description = fields.String(attribute="row.description", allow_none=True)
+    status = fields.String(attribute="row.status", metadata={"enum": list(JOB_STATUSES)})
+    offer_state = fields.String(
+        attribute="row.offer_state", metadata={"enum": ["none", "pending", "accepted"]}
+    )
     provider_name = fields.String(
-        allow_none=True, metadata={"description": "the enterprise that offered the job"}
+        attribute="row.provider_name",
+        allow_none=True,
+        metadata={"description": "the enterprise that offered the job"},
     )
     offered_by = fields.Nested(
-        OfferedBySchema, allow_none=True, metadata={"description": "the enterprise that offered it"}
+        OfferedBySchema,
+        attribute="row.offered_by",
+        allow_none=True,
+        metadata={"description": "the enterprise that offered it"},
     )
-    source = fields.String(metadata={"enum": ["dispatcher", "enterprise", "booking"]})
+    source = fields.String(
+        attribute="row.source", metadata={"enum": ["dispatcher", "enterprise", "booking"]}
+    )
     preferred_windows = fields.List(
         fields.Dict(keys=fields.String(), values=fields.String()),
         metadata={"description": "a booking request's windows: [{start, end}]"},
     )
-    customer = fields.Nested(CustomerSchema)
+    customer = fields.Nested(CustomerSchema, attribute="row.customer")
     appointments = fields.List(fields.Nested(AppointmentSchema))
     allowed_actions = fields.List(
         fields.String(), metadata={"description": "the job actions the caller may take now"}
@@ -216,8 +235,8 @@ class JobSchema(Schema):
             "enterprise's own reasons when it has them, else the organization's"
         },
     )
-    created_at = Rfc3339()
-    updated_at = Rfc3339()
+    created_at = Rfc3339(attribute="row.created_at")
+    updated_at = Rfc3339(attribute="row.updated_at")
 
 
 class EtaSchema(Schema):

@@ -7,11 +7,12 @@ from typing import Any
 
 from fieldapi.accounts.auth import current_principal
 from fieldapi.db import session
+from fieldapi.jobs.answers import JobDetail
 from fieldapi.jobs.queries import get_job
 from fieldapi.pagination import Page
 
 
-def job_answer(job_id: uuid.UUID) -> dict[str, Any]:
+def job_answer(job_id: uuid.UUID) -> JobDetail:
     return get_job(session(), current_principal(), job_id)
 
 

@@ -140,6 +140,15 @@ def record_text_outcome(db: Session, outcome: TextOutcome, now: datetime) -> Non
     )
 
 
+@dataclass(frozen=True)
+class ActivityEntry:
+    """An entry as one caller sees it (`ActivitySchema`): a technician's `details` list
+    only their own visits."""
+
+    row: ActivityEvent
+    details: dict[str, Any]
+
+
 def list_activity(
     db: Session,
     principal: Principal,
@@ -147,7 +156,7 @@ def list_activity(
     *,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[ActivityEntry]:
     """The job's activity log, oldest first (a technician: without others' visits)."""
     if db.scalar(select(Job.id).where(Job.id == job_id, visible_jobs(principal))) is None:
         raise NotFound("No such job.")
@@ -159,36 +168,25 @@ def list_activity(
         limit=limit,
         cursor=cursor,
     )
-    views = [activity_view(event) for event in page.items]
-    if not is_manager(principal):  # a whole-job entry lists every visit it moved: only theirs
-        theirs = {
-            str(visit_id)
-            for visit_id in db.scalars(
-                select(Appointment.id).where(
-                    Appointment.job_id == job_id, visible_appointments(principal)
-                )
+    if is_manager(principal):
+        return Page([ActivityEntry(event, event.details) for event in page.items], page.next_cursor)
+    # a whole-job entry lists every visit it moved: only theirs
+    theirs = {
+        str(visit_id)
+        for visit_id in db.scalars(
+            select(Appointment.id).where(
+                Appointment.job_id == job_id, visible_appointments(principal)
             )
-        }
-        for view in views:
-            view["details"] = _only_visits(view["details"], theirs)
-    return Page(views, page.next_cursor)
+        )
+    }
+    return Page(
+        [ActivityEntry(event, _only_visits(event.details, theirs)) for event in page.items],
+        page.next_cursor,
+    )
 
 
 def _only_visits(details: dict[str, Any], visits: set[str]) -> dict[str, Any]:
     return {
         key: [v for v in value if str(v) in visits] if key.endswith("_appointment_ids") else value
         for key, value in details.items()
-    }
-
-
-def activity_view(event: ActivityEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": event.at,
-        "actor": {"id": event.actor_id, "name": event.actor_name, "kind": event.actor_kind},
-        "action": event.action,
-        "appointment_id": event.appointment_id,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "details": event.details,
     }

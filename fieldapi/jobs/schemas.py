@@ -308,21 +308,29 @@ class CompleteSchema(Schema):
 
 
 class ActorSchema(Schema):
-    id = fields.UUID(allow_none=True)
+    """Dumps an `ActivityEvent`'s actor columns."""
+
+    id = fields.UUID(attribute="actor_id", allow_none=True)
     name = fields.String(
-        allow_none=True, metadata={"description": "a user's name; an enterprise's name only"}
+        attribute="actor_name",
+        allow_none=True,
+        metadata={"description": "a user's name; an enterprise's name only"},
     )
-    kind = fields.String(metadata={"enum": ["user", "enterprise", "system"]})
+    kind = fields.String(
+        attribute="actor_kind", metadata={"enum": ["user", "enterprise", "system"]}
+    )
 
 
 class ActivitySchema(Schema):
-    id = fields.Integer()
-    at = Rfc3339()
-    actor = fields.Nested(ActorSchema)
-    action = fields.String()
-    appointment_id = fields.UUID(allow_none=True)
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String(allow_none=True)
+    """Dumps an `ActivityEntry`."""
+
+    id = fields.Integer(attribute="row.id")
+    at = Rfc3339(attribute="row.at")
+    actor = fields.Nested(ActorSchema, attribute="row")
+    action = fields.String(attribute="row.action")
+    appointment_id = fields.UUID(attribute="row.appointment_id", allow_none=True)
+    from_status = fields.String(attribute="row.from_status", allow_none=True)
+    to_status = fields.String(attribute="row.to_status", allow_none=True)
     details = fields.Dict()
 
 

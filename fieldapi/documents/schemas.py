@@ -113,20 +113,22 @@ class DocumentListSchema(Schema):
 
 
 class CustomerDocumentSchema(Schema):
-    """A document as its customer sees it through the link."""
+    """Dumps a `CustomerDocument` (a document as its customer sees it through the link)."""
 
-    organization = fields.String()
-    customer = fields.String()
-    kind = fields.String(metadata={"enum": list(KINDS)})
-    number = fields.String()
-    revision = fields.Integer()
-    status = fields.String(metadata={"enum": list(STATUSES)})
-    currency = fields.String()
-    tax_rate_pct = fields.Float()
-    lines = fields.List(fields.Nested(LineSchema))
-    subtotal = fields.Integer(metadata=MINOR_UNITS)
-    tax = fields.Integer(metadata=MINOR_UNITS)
-    total = fields.Integer(metadata=MINOR_UNITS)
-    notes = fields.String(allow_none=True)
-    decision = fields.Nested(CustomerDecisionSchema, allow_none=True)
+    organization = fields.String(attribute="parties.organization")
+    customer = fields.String(attribute="parties.customer")
+    kind = fields.String(attribute="document.kind", metadata={"enum": list(KINDS)})
+    number = fields.String(attribute="document.label")
+    revision = fields.Integer(attribute="document.revision")
+    status = fields.String(attribute="document.status", metadata={"enum": list(STATUSES)})
+    currency = fields.String(attribute="document.currency")
+    tax_rate_pct = fields.Float(attribute="document.tax_rate_pct")
+    lines = fields.List(fields.Nested(LineSchema), attribute="document.lines")
+    subtotal = fields.Integer(attribute="document.subtotal", metadata=MINOR_UNITS)
+    tax = fields.Integer(attribute="document.tax", metadata=MINOR_UNITS)
+    total = fields.Integer(attribute="document.total", metadata=MINOR_UNITS)
+    notes = fields.String(attribute="document.notes", allow_none=True)
+    decision = fields.Nested(
+        CustomerDecisionSchema, attribute="document.decision_record", allow_none=True
+    )
     can_decide = fields.Boolean()

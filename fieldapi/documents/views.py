@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint as PageBlueprint
@@ -59,21 +60,6 @@ _PDF = {200: {"content": {"application/pdf": {"schema": {"type": "string", "form
 
 def _settings() -> service.DocumentSettings:
     return service.DocumentSettings.from_config(current_app.config)
-
-
-def _lines(document: Document) -> list[dict[str, Any]]:
-    return [
-        {
-            "position": line.position,
-            "description": line.description,
-            "quantity": float(line.quantity),
-            "unit_price": line.unit_price,
-            "tax_rate_pct": line.tax_rate_pct,
-            "amount": line.amount,
-            "tax": line.tax,
-        }
-        for line in document.lines
-    ]
 
 
 def _create(kind: str, job_id: uuid.UUID, body: dict[str, Any]) -> Document:
@@ -224,25 +210,20 @@ def get_enterprise_document_pdf(document_id: uuid.UUID) -> Response:
     return _pdf_response(db, document)
 
 
-def customer_view(db: Session, document: Document) -> dict[str, Any]:
-    parties = _parties(db, document)
-    return {
-        "organization": parties.organization,
-        "customer": parties.customer,
-        "kind": document.kind,
-        "number": document.label,
-        "revision": document.revision,
-        "status": document.status,
-        "currency": document.currency,
-        "tax_rate_pct": document.tax_rate_pct,
-        "lines": _lines(document),
-        "subtotal": document.subtotal,
-        "tax": document.tax,
-        "total": document.total,
-        "notes": document.notes,
-        "decision": document.decision_record,
-        "can_decide": document.kind == "estimate" and document.status == "sent",
-    }
+@dataclass(frozen=True)
+class CustomerDocument:
+    """A document as its customer sees it (`CustomerDocumentSchema`, the page)."""
+
+    document: Document
+    parties: Parties
+
+    @property
+    def can_decide(self) -> bool:
+        return self.document.kind == "estimate" and self.document.status == "sent"
+
+
+def _for_customer(db: Session, document: Document) -> CustomerDocument:
+    return CustomerDocument(document, _parties(db, document))
 
 
 def _page_address(token: str) -> str:
@@ -268,10 +249,10 @@ def _decide(token: str, answer: str) -> Document:
 @rate_limited("TRACKING_RATE_LIMIT")
 @links_blp.response(200, CustomerDocumentSchema)
 @links_blp.alt_response(404, description="Unknown, voided or replaced")
-def get_document_link(token: str) -> dict[str, Any]:
+def get_document_link(token: str) -> CustomerDocument:
     """The document as its customer sees it."""
     db = session()
-    return customer_view(db, live_document(db, token))
+    return _for_customer(db, live_document(db, token))
 
 
 @links_blp.route("/<token>/<any(approve, decline):action>", methods=["POST"])
@@ -280,10 +261,10 @@ def get_document_link(token: str) -> dict[str, Any]:
 @links_blp.response(200, CustomerDocumentSchema)
 @links_blp.alt_response(404, description="Unknown, voided or replaced")
 @links_blp.alt_response(409, description="Already decided")
-def decide_document_link(token: str, action: str) -> dict[str, Any]:
+def decide_document_link(token: str, action: str) -> CustomerDocument:
     """The customer's decision on an estimate, once."""
     document = _decide(token, "approved" if action == "approve" else "declined")
-    return customer_view(session(), document)
+    return _for_customer(session(), document)
 
 
 def _secure(response: Response) -> Response:
@@ -301,13 +282,15 @@ def document_page(token: str) -> Response:
     """The customer's page of the sent text: the document, Approve / Decline."""
     db = session()
     try:
-        view = customer_view(db, live_document(db, token))
+        answer = _for_customer(db, live_document(db, token))
     except NotFound:
         return _secure(Response(render_template("document_gone.html"), status=404))
     html = render_template(
         "document.html",
-        document=view,
-        money=lambda minor: format_amount(minor, view["currency"]),
+        document=answer.document,
+        parties=answer.parties,
+        can_decide=answer.can_decide,
+        money=lambda minor: format_amount(minor, answer.document.currency),
         token=token,
     )
     return _secure(Response(html, mimetype="text/html"))

@@ -170,7 +170,7 @@ def list_activity(
     )
     if is_manager(principal):
         return Page([ActivityEntry(event, event.details) for event in page.items], page.next_cursor)
-    # a whole-job entry lists every visit it moved: only theirs
+    # A technician: a whole-job entry lists every visit it moved; keep only theirs.
     theirs = {
         str(visit_id)
         for visit_id in db.scalars(

@@ -272,6 +272,16 @@ def test_the_list_filters_by_status_and_pages_newest_first(
     assert dispatcher_client.get("/v1/jobs?limit=101").status_code == 422
 
 
+def test_a_listed_job_is_the_job_s_own_answer_without_its_complete_reasons(
+    make_job: Callable[..., Job], tech: User, dispatcher_client: ApiClient
+) -> None:
+    job = make_job(technician=tech)
+    own = dispatcher_client.get(f"/v1/jobs/{job.id}").json
+    [listed] = dispatcher_client.get("/v1/jobs").json["items"]
+    assert own["complete_reasons"]
+    assert listed == {key: value for key, value in own.items() if key != "complete_reasons"}
+
+
 def test_listing_jobs_does_not_query_per_job(
     make_job: Callable[..., Job],
     tech: User,

@@ -27,7 +27,11 @@ Between capabilities (importer -> what it may use):
                  jobs.activity (text outcomes go to the
                  job's log), jobs.visibility (a job's texts) and jobs.customers (who
                  wrote back).
-    enterprise -> accounts.auth/.principal/.models (who calls, organization names);
+    enterprise -> accounts.auth/.principal (who calls); accounts.directory
+                 (organization names, a provider by its code, an enterprise's row lock,
+                 the dispatchers' numbers) and accounts.organizations (an enterprise's
+                 name); jobs.enterprise_access (the jobs it offered as plain values, their
+                 activity, the locks of a reminder and of a webhook event);
                  jobs.commands (the offer, through the lifecycle), .customers (the
                  provider's customer by phone), .activity (reminders in the log),
                  .attachments (public notes and photos), .reasons, .schemas,
@@ -51,8 +55,7 @@ Between capabilities (importer -> what it may use):
 
 Debts, listed in the test so that none is added: jobs reads `accounts.models` (users'
 names, the organization's settings); jobs.models reads
-`messaging.models.OptOut`; enterprise reads `accounts.models` and `jobs.models` (its view
-of the jobs it offered and their activity). The team map and the one-ping ingest read
+`messaging.models.OptOut`. The team map and the one-ping ingest read
 other capabilities' tables in raw SQL (appointments, users), which the test cannot see.
 Each should become a small public function of the capability that owns the table.
 """

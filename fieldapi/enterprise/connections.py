@@ -10,7 +10,12 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.directory import (
+    OrganizationRef,
+    lock_organization,
+    organizations_among,
+    provider_with_code,
+)
 from fieldapi.accounts.principal import Principal
 from fieldapi.enterprise.access import require_enterprise_manager, require_provider_dispatcher
 from fieldapi.enterprise.models import Connection
@@ -25,26 +30,17 @@ def request_connection(
     """Ask the provider with this code to connect (pending until a dispatcher answers). An
     open request or connection to the same provider is answered as it is."""
     require_enterprise_manager(principal)
-    code = connection_code.strip().upper()
-    provider = db.scalar(
-        select(Organization).where(
-            Organization.connection_code == code, Organization.kind == "provider"
-        )
-    )
-    if provider is None:
+    provider_id = provider_with_code(db, connection_code.strip().upper())
+    if provider_id is None:
         raise NotFound(
             "No provider has this connection code.",
             errors={"connection_code": ["Unknown code."]},
         )
     # Two requests at once take turns on the enterprise's row, not on the unique index.
-    db.execute(
-        select(Organization.id)
-        .where(Organization.id == principal.organization_id)
-        .with_for_update(key_share=True)
-    )
+    lock_organization(db, principal.organization_id)
     existing = db.scalar(
         select(Connection).where(
-            Connection.organization_id == provider.id,
+            Connection.organization_id == provider_id,
             Connection.enterprise_id == principal.organization_id,
             Connection.state.in_(OPEN_STATES),
         )
@@ -53,7 +49,7 @@ def request_connection(
         return existing
     connection = Connection(
         id=uuid.uuid4(),
-        organization_id=provider.id,
+        organization_id=provider_id,
         enterprise_id=principal.organization_id,
         state="pending",
         requested_by_id=principal.user_id,
@@ -145,18 +141,12 @@ def active_connection(
     )
 
 
-def connected_providers(db: Session, principal: Principal) -> Sequence[Organization]:
+def connected_providers(db: Session, principal: Principal) -> list[OrganizationRef]:
+    """The providers of the enterprise's active connections, by name."""
     require_enterprise_manager(principal)
-    return db.scalars(
-        select(Organization)
-        .join(Connection, Connection.organization_id == Organization.id)
-        .where(Connection.enterprise_id == principal.organization_id, Connection.state == "active")
-        .order_by(Organization.name, Organization.id)
-    ).all()
-
-
-def organization_names(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = db.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
-    return {org_id: name for org_id, name in rows}
+    return organizations_among(
+        db,
+        select(Connection.organization_id).where(
+            Connection.enterprise_id == principal.organization_id, Connection.state == "active"
+        ),
+    )

@@ -10,7 +10,6 @@ ordering per job), and the texts' outbox is being reworked beside this.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -20,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapi.db import utcnow
-from fieldapi.enterprise.job_view import job_view_of
+from fieldapi.enterprise.job_schemas import WebhookJobSchema
+from fieldapi.enterprise.job_view import JobRef, enterprise_jobs
 from fieldapi.enterprise.models import EnterpriseWebhook, WebhookDelivery
-from fieldapi.jobs.models import Job
+from fieldapi.jobs.enterprise_access import lock_job_as_changed
 
 # Activity that is not a change of the job the enterprise sees.
 NOT_EVENTS = frozenset({"text_queued", "text_skipped", "update_job"})
@@ -33,7 +33,7 @@ def event_type(action: str) -> str:
 
 
 def job_changed(
-    db: Session, job: Job, *, action: str, at: datetime | None, details: Mapping[str, Any]
+    db: Session, job: JobRef, *, action: str, at: datetime | None, details: Mapping[str, Any]
 ) -> None:
     """Queue a delivery for the enterprise that offered `job` (nothing for other jobs)."""
     at = at or utcnow()
@@ -48,23 +48,15 @@ def job_changed(
     )
     if has_webhook is None:
         return
-    # The job's row lock, held to the commit, numbers a job's events in the order their
-    # changes become visible: a concurrent change of the job (a note beside a reschedule)
-    # takes its number, and its view of the job, after this one commits. Without it the
-    # later number could commit first and be sent while the earlier one is still written.
-    # FOR NO KEY UPDATE: the change's own rows (a note) already hold a key-share lock on
-    # the job through their foreign key, which FOR UPDATE would wait for: two notes at
-    # once would deadlock.
-    db.execute(select(Job.id).where(Job.id == job.id).with_for_update(key_share=True))
-    db.flush()  # the change itself, so that the view below shows it
-    db.refresh(job, attribute_names=["appointments"])
+    # Locked to the commit: the events of a job are numbered in the order they commit.
+    changed = lock_job_as_changed(db, job.id)
     event_id = uuid.uuid4()
     kind = event_type(action)
     payload = {
         "id": str(event_id),
         "type": kind,
         "at": at.isoformat(),
-        "job": json.loads(json.dumps(job_view_of(db, job), default=_json_default)),
+        "job": WebhookJobSchema().dump(enterprise_jobs(db, [changed])[0]),
     }
     db.add(
         WebhookDelivery(
@@ -80,9 +72,3 @@ def job_changed(
             created_at=at,
         )
     )
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)

@@ -1,4 +1,5 @@
-"""The enterprise's view of the jobs it offered: what its API answers and its webhooks carry.
+"""The enterprise's view of the jobs it offered: what its API answers and its webhooks carry
+(dumped by `schemas.EnterpriseJobSchema` and `schemas.WebhookJobSchema`).
 
 The provider's status (or `declined`), the provider organization, the customer and the
 appointments' times and statuses; never a provider user's name, phone or position.
@@ -7,66 +8,63 @@ appointments' times and statuses; never a provider user's name, phone or positio
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization
-from fieldapi.jobs.models import Job
+from fieldapi import lifecycle as lc
+from fieldapi.accounts.directory import OrganizationRef, organization_names
+from fieldapi.jobs.enterprise_access import OfferedAppointment, OfferedCustomer, OfferedJob
 
-DECLINED = "declined"
-
-
-def enterprise_status(job: Job) -> str:
-    return DECLINED if job.offer_state == DECLINED else job.status
+DECLINED = lc.OfferState.DECLINED.value
+ENTERPRISE_STATUSES = (*(status.value for status in lc.JobStatus), DECLINED)
 
 
-def provider_names(db: Session, jobs: Iterable[Job]) -> dict[uuid.UUID, str]:
-    ids = {job.organization_id for job in jobs}
-    if not ids:
-        return {}
-    rows = db.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
-    return {org_id: name for org_id, name in rows}
+class JobRef(Protocol):
+    """A job the jobs capability hands to the enterprise side (to an event, to an offer's
+    texts): its id and who offered it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def offered_by_id(self) -> uuid.UUID | None: ...
 
 
-def job_view(job: Job, provider_name: str) -> dict[str, Any]:
-    customer = job.customer
-    lat_lon = customer.lat_lon
-    declined = job.offer_state == DECLINED
-    return {
-        "id": job.id,
-        "external_id": job.external_id,
-        "title": job.title,
-        "description": job.description,
-        "status": enterprise_status(job),
-        "provider": {"id": job.organization_id, "name": provider_name},
-        "customer": {
-            "name": customer.name,
-            "phone": customer.phone,
-            "email": customer.email,
-            "address": customer.address,
-            "lat": None if lat_lon is None else lat_lon[0],
-            "lon": None if lat_lon is None else lat_lon[1],
-            "timezone": customer.timezone,
-        },
-        "appointment_windows": job.appointment_windows,
-        "appointments": []
-        if declined
-        else [
-            {
-                "id": row.id,
-                "starts_at": row.starts_at,
-                "duration_min": row.duration_min,
-                "status": row.status,
-            }
-            for row in job.appointments
-        ],
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-    }
+@dataclass(frozen=True)
+class EnterpriseJob:
+    id: uuid.UUID
+    external_id: str | None
+    title: str
+    description: str | None
+    status: str
+    provider: OrganizationRef
+    customer: OfferedCustomer
+    appointment_windows: list[dict[str, str]]
+    appointments: tuple[OfferedAppointment, ...]
+    created_at: datetime
+    updated_at: datetime
 
 
-def job_view_of(db: Session, job: Job) -> dict[str, Any]:
-    return job_view(job, provider_names(db, [job])[job.organization_id])
+def enterprise_job(job: OfferedJob, provider_name: str) -> EnterpriseJob:
+    return EnterpriseJob(
+        id=job.id,
+        external_id=job.external_id,
+        title=job.title,
+        description=job.description,
+        status=DECLINED if job.declined else job.status,
+        provider=OrganizationRef(job.provider_id, provider_name),
+        customer=job.customer,
+        appointment_windows=job.appointment_windows,
+        appointments=() if job.declined else job.appointments,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
+
+
+def enterprise_jobs(db: Session, jobs: list[OfferedJob]) -> list[EnterpriseJob]:
+    """The enterprise's view of each job, with its provider's name."""
+    names = organization_names(db, {job.provider_id for job in jobs})
+    return [enterprise_job(job, names[job.provider_id]) for job in jobs]

@@ -10,18 +10,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fieldapi.accounts.directory import organization_names
 from fieldapi.accounts.principal import Principal
 from fieldapi.enterprise.access import require_enterprise_manager
-from fieldapi.enterprise.connections import organization_names
-from fieldapi.enterprise.job_view import DECLINED, job_view
+from fieldapi.enterprise.job_view import (
+    DECLINED,
+    ENTERPRISE_STATUSES,
+    EnterpriseJob,
+    enterprise_jobs,
+)
 from fieldapi.errors import NotFound, Unprocessable
-from fieldapi.jobs.models import JOB_STATUSES, ActivityEvent, Job
-from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
+from fieldapi.jobs import enterprise_access
+from fieldapi.jobs.enterprise_access import OfferedActivity, OfferedJob
+from fieldapi.pagination import DEFAULT_LIMIT, Page
 
-ENTERPRISE_STATUSES = (*JOB_STATUSES, DECLINED)
 # Activity the enterprise does not see: texts carry the customer's number and the
 # technician's name; edits carry who was assigned.
 HIDDEN_ACTIONS = frozenset({"text_queued", "text_skipped", "reassign_appointment", "update_job"})
@@ -30,22 +34,17 @@ SHOWN_DETAILS = frozenset(
 )
 
 
-def offered_job(db: Session, principal: Principal, job_id: uuid.UUID) -> Job:
+def offered_job(db: Session, principal: Principal, job_id: uuid.UUID) -> OfferedJob:
     """A job this enterprise offered (404 for any other)."""
     require_enterprise_manager(principal)
-    job = db.scalar(
-        select(Job)
-        .where(Job.id == job_id, Job.offered_by_id == principal.organization_id)
-        .execution_options(populate_existing=True)
-    )
+    job = enterprise_access.offered_job(db, principal.organization_id, job_id)
     if job is None:
         raise NotFound("No such job.")
     return job
 
 
-def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> dict[str, Any]:
-    job = offered_job(db, principal, job_id)
-    return job_view(job, organization_names(db, {job.organization_id})[job.organization_id])
+def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> EnterpriseJob:
+    return enterprise_jobs(db, [offered_job(db, principal, job_id)])[0]
 
 
 def list_jobs(
@@ -56,32 +55,23 @@ def list_jobs(
     provider_id: uuid.UUID | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[EnterpriseJob]:
     """Newest first; `status` is the provider's status or `declined`."""
     require_enterprise_manager(principal)
-    statement = select(Job).where(Job.offered_by_id == principal.organization_id)
-    if status is not None:
-        if status not in ENTERPRISE_STATUSES:
-            raise Unprocessable(
-                f"Unknown status {status!r}.", errors={"status": list(ENTERPRISE_STATUSES)}
-            )
-        if status == DECLINED:
-            statement = statement.where(Job.offer_state == DECLINED)
-        else:
-            statement = statement.where(Job.status == status, Job.offer_state != DECLINED)
-    if provider_id is not None:
-        statement = statement.where(Job.organization_id == provider_id)
-    page = paginate(
+    if status is not None and status not in ENTERPRISE_STATUSES:
+        raise Unprocessable(
+            f"Unknown status {status!r}.", errors={"status": list(ENTERPRISE_STATUSES)}
+        )
+    page = enterprise_access.offered_jobs(
         db,
-        statement,
-        keys=(Job.created_at, Job.id),
-        key_of=lambda job: (job.created_at, job.id),
+        principal.organization_id,
+        declined=status == DECLINED,
+        status=None if status == DECLINED else status,
+        provider_id=provider_id,
         limit=limit,
         cursor=cursor,
-        descending=True,
     )
-    names = organization_names(db, {job.organization_id for job in page.items})
-    return Page([job_view(job, names[job.organization_id]) for job in page.items], page.next_cursor)
+    return Page(enterprise_jobs(db, page.items), page.next_cursor)
 
 
 def list_activity(
@@ -94,24 +84,14 @@ def list_activity(
 ) -> Page[dict[str, Any]]:
     """Oldest first: the enterprise's own users by name, the provider as its name."""
     job = offered_job(db, principal, job_id)
-    provider = organization_names(db, {job.organization_id})[job.organization_id]
-    page = paginate(
-        db,
-        select(ActivityEvent).where(
-            ActivityEvent.organization_id == job.organization_id,
-            ActivityEvent.job_id == job.id,
-            ActivityEvent.action.not_in(HIDDEN_ACTIONS),
-            ActivityEvent.details["visibility"].astext.is_distinct_from("private"),
-        ),
-        keys=(ActivityEvent.at, ActivityEvent.id),
-        key_of=lambda event: (event.at, event.id),
-        limit=limit,
-        cursor=cursor,
+    provider = organization_names(db, {job.provider_id})[job.provider_id]
+    page = enterprise_access.offered_job_activity(
+        db, job, leaving_out=HIDDEN_ACTIONS, limit=limit, cursor=cursor
     )
     return Page([activity_entry(event, provider) for event in page.items], page.next_cursor)
 
 
-def activity_entry(event: ActivityEvent, provider: str) -> dict[str, Any]:
+def activity_entry(event: OfferedActivity, provider: str) -> dict[str, Any]:
     if event.actor_kind == "enterprise":
         actor = {"kind": "enterprise", "name": event.details.get("by") or event.actor_name}
     else:

@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.directory import lock_organization
 from fieldapi.accounts.principal import Principal
 from fieldapi.enterprise.access import require_enterprise_manager
 from fieldapi.enterprise.connections import active_connection
+from fieldapi.enterprise.job_view import JobRef
 from fieldapi.enterprise.texts import TextRules, offer_text, text_dispatchers
 from fieldapi.errors import NotFound, Unprocessable
 from fieldapi.jobs.commands import create_offer
 from fieldapi.jobs.customers import find_or_add_customer
-from fieldapi.jobs.models import Job
+from fieldapi.jobs.enterprise_access import offered_job_id
 
 MAX_WINDOWS = 20
 
@@ -71,12 +71,6 @@ def check_windows(windows: list[dict[str, datetime]], *, now: datetime) -> list[
     return checked
 
 
-def _existing(db: Session, enterprise_id: uuid.UUID, external_id: str) -> uuid.UUID | None:
-    return db.scalar(
-        select(Job.id).where(Job.offered_by_id == enterprise_id, Job.external_id == external_id)
-    )
-
-
 def make_offer(
     db: Session, principal: Principal, offer: OfferInput, *, now: datetime, rules: TextRules
 ) -> Offered:
@@ -85,12 +79,10 @@ def make_offer(
     enterprise_id = principal.organization_id
     windows = check_windows(offer.appointment_windows, now=now)
     # Offers of one enterprise take turns: a retry racing the first try finds its job.
-    enterprise = db.scalar(
-        select(Organization).where(Organization.id == enterprise_id).with_for_update(key_share=True)
-    )
-    assert enterprise is not None
+    enterprise_name = lock_organization(db, enterprise_id)
+    assert enterprise_name is not None
     if offer.external_id is not None:
-        found = _existing(db, enterprise_id, offer.external_id)
+        found = offered_job_id(db, enterprise_id, offer.external_id)
         if found is not None:
             return Offered(found, created=False)
     if active_connection(db, enterprise_id, offer.provider_id) is None:
@@ -105,12 +97,11 @@ def make_offer(
         raise Unprocessable(
             f"Customer: {error.message}", errors={"customer": error.errors}
         ) from error
-    name, title = enterprise.name, offer.title.strip()
+    body = offer_text(enterprise_name, offer.title.strip())
 
-    def text_the_dispatchers(job: Job) -> None:
-        body = offer_text(name, title)
+    def text_the_dispatchers(job: JobRef) -> None:
         text_dispatchers(
-            db, job.organization_id, body=body, purpose="job_offer", job_id=job.id, rules=rules
+            db, offer.provider_id, body=body, purpose="job_offer", job_id=job.id, rules=rules
         )
 
     job_id = create_offer(

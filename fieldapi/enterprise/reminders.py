@@ -7,17 +7,17 @@ import math
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.organizations import organization_name
 from fieldapi.accounts.principal import Principal
-from fieldapi.enterprise.jobs import offered_job
+from fieldapi.enterprise.access import require_enterprise_manager
+from fieldapi.enterprise.job_view import DECLINED
 from fieldapi.enterprise.texts import MAX_REMINDER_CHARS, TextRules, reminder_text, text_dispatchers
-from fieldapi.errors import Conflict, TooManyRequests, Unprocessable
+from fieldapi.errors import Conflict, NotFound, TooManyRequests, Unprocessable
 from fieldapi.jobs.activity import Acting, record_event
-from fieldapi.jobs.models import ActivityEvent, Job
+from fieldapi.jobs.enterprise_access import last_entry_at, lock_offered_job
 
 REMINDER_EVERY = timedelta(hours=1)
 
@@ -39,29 +39,26 @@ def send_reminder(
             f"A reminder's message is at most {MAX_REMINDER_CHARS} characters.",
             errors={"message": ["Too long."]},
         )
-    job = offered_job(db, principal, job_id)
-    if job.offer_state == "declined":
+    require_enterprise_manager(principal)
+    # Two reminders at once take turns on the job's lock, so only one of them is sent.
+    job = lock_offered_job(db, principal.organization_id, job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    if job.offer_state == DECLINED:
         raise Conflict("The provider declined this job; there is no one to remind.")
-    # Two reminders at once take turns here, so only one of them is sent.
-    db.execute(select(Job.id).where(Job.id == job.id).with_for_update())
-    last = db.scalar(
-        select(func.max(ActivityEvent.at)).where(
-            ActivityEvent.organization_id == job.organization_id,
-            ActivityEvent.job_id == job.id,
-            ActivityEvent.action == "reminder_sent",
-        )
-    )
+    last = last_entry_at(db, job, "reminder_sent")
     if last is not None and now - last < REMINDER_EVERY:
         wait = math.ceil((last + REMINDER_EVERY - now).total_seconds())
         raise TooManyRequests(
             f"A reminder for this job went out at {last.isoformat()}; one per hour.",
             headers={"Retry-After": str(wait)},
         )
-    enterprise = db.get_one(Organization, principal.organization_id)
+    enterprise_name = organization_name(db, principal.organization_id)
+    assert enterprise_name is not None
     texted = text_dispatchers(
         db,
         job.organization_id,
-        body=reminder_text(enterprise.name, principal.name, job.title, message),
+        body=reminder_text(enterprise_name, principal.name, job.title, message),
         purpose="reminder",
         job_id=job.id,
         rules=rules,

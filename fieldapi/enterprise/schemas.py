@@ -1,5 +1,6 @@
-"""Wire formats of the enterprise side: connections, offers, the enterprise's jobs, their
-activity, notes and photos, reminders, webhooks and deliveries."""
+"""Wire formats of the enterprise side: connections, offers, the enterprise's jobs (their
+schemas in `job_schemas`), their activity, notes and photos, reminders, webhooks and
+deliveries."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from fieldapi.enterprise.jobs import ENTERPRISE_STATUSES
+from fieldapi.enterprise.job_schemas import EnterpriseJobSchema, PartyRefSchema
+from fieldapi.enterprise.job_view import ENTERPRISE_STATUSES
 from fieldapi.enterprise.models import CONNECTION_STATES, DELIVERY_STATUSES
 from fieldapi.enterprise.texts import MAX_REMINDER_CHARS
 from fieldapi.jobs.schemas import ApiPath, CustomerCreateSchema, Rfc3339
@@ -16,11 +18,6 @@ from fieldapi.pagination import PageQuerySchema, page_schema
 
 def _text(max_length: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(1, max_length), **kwargs)
-
-
-class PartyRefSchema(Schema):
-    id = fields.UUID()
-    name = fields.String()
 
 
 class ConnectionRequestSchema(Schema):
@@ -54,44 +51,6 @@ class OfferCreateSchema(Schema):
     external_id = fields.String(validate=validate.Length(1, 200), allow_none=True)
     customer = fields.Nested(OfferCustomerSchema, required=True)
     appointment_windows = fields.List(fields.Nested(WindowSchema))
-
-
-class EnterpriseCustomerSchema(Schema):
-    name = fields.String()
-    phone = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-    lat = fields.Float(allow_none=True)
-    lon = fields.Float(allow_none=True)
-    timezone = fields.String()
-
-
-class EnterpriseAppointmentSchema(Schema):
-    id = fields.UUID()
-    starts_at = Rfc3339()
-    duration_min = fields.Integer()
-    status = fields.String()
-
-
-class WindowOutSchema(Schema):
-    start = fields.String(metadata={"description": "RFC 3339"})
-    end = fields.String(metadata={"description": "RFC 3339"})
-
-
-class EnterpriseJobSchema(Schema):
-    id = fields.UUID()
-    external_id = fields.String(allow_none=True)
-    title = fields.String()
-    description = fields.String(allow_none=True)
-    status = fields.String(
-        metadata={"enum": list(ENTERPRISE_STATUSES), "description": "the provider's status"}
-    )
-    provider = fields.Nested(PartyRefSchema)
-    customer = fields.Nested(EnterpriseCustomerSchema)
-    appointment_windows = fields.List(fields.Nested(WindowOutSchema))
-    appointments = fields.List(fields.Nested(EnterpriseAppointmentSchema))
-    created_at = Rfc3339()
-    updated_at = Rfc3339()
 
 
 class EnterpriseJobQuerySchema(PageQuerySchema):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import User
+from fieldapi.accounts.directory import dispatcher_phones
 from fieldapi.errors import DomainError
 from fieldapi.messaging.outbox import queue_message
 
@@ -49,15 +48,8 @@ def text_dispatchers(
     rules: TextRules,
 ) -> list[str]:
     """Queue `body` to every active dispatcher of the provider; the numbers texted."""
-    phones: Sequence[str] = db.scalars(
-        select(User.phone).where(
-            User.organization_id == provider_id,
-            User.active.is_(True),
-            User.role.in_(("dispatcher", "both")),
-        )
-    ).all()
     sent = []
-    for phone in phones:
+    for phone in dispatcher_phones(db, provider_id):
         try:
             queue_message(
                 db,

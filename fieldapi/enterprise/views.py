@@ -10,9 +10,12 @@ from flask import Response, current_app
 from flask_smorest import Blueprint
 
 from fieldapi.accounts.auth import current_principal, login_required
+from fieldapi.accounts.directory import OrganizationRef, organization_names
 from fieldapi.db import session, utcnow
 from fieldapi.enterprise import connections, jobs, offers, reminders, webhooks
 from fieldapi.enterprise.access import require_enterprise_manager
+from fieldapi.enterprise.job_schemas import EnterpriseJobSchema, PartyRefSchema
+from fieldapi.enterprise.job_view import EnterpriseJob
 from fieldapi.enterprise.models import Connection
 from fieldapi.enterprise.schemas import (
     ConnectionRequestSchema,
@@ -21,11 +24,9 @@ from fieldapi.enterprise.schemas import (
     EnterpriseActivityPageSchema,
     EnterpriseJobPageSchema,
     EnterpriseJobQuerySchema,
-    EnterpriseJobSchema,
     EnterpriseNotePageSchema,
     EnterprisePhotoPageSchema,
     OfferCreateSchema,
-    PartyRefSchema,
     ReminderCreateSchema,
     ReminderSchema,
     WebhookSaveSchema,
@@ -57,9 +58,7 @@ def _page(page: Page[Any]) -> dict[str, Any]:
 
 
 def _connection_answer(connection: Connection) -> dict[str, Any]:
-    names = connections.organization_names(
-        session(), {connection.organization_id, connection.enterprise_id}
-    )
+    names = organization_names(session(), {connection.organization_id, connection.enterprise_id})
     return {
         "id": connection.id,
         "state": connection.state,
@@ -108,10 +107,9 @@ def end_enterprise_connection(connection_id: uuid.UUID) -> None:
 @blp.route("/providers", methods=["GET"])
 @login_required
 @blp.response(200, PartyRefSchema(many=True))
-def list_providers() -> list[dict[str, Any]]:
+def list_providers() -> list[OrganizationRef]:
     """The providers of the active connections: where offers can go."""
-    rows = connections.connected_providers(session(), current_principal())
-    return [{"id": row.id, "name": row.name} for row in rows]
+    return connections.connected_providers(session(), current_principal())
 
 
 # -- offers and the enterprise's jobs --------------------------------------------------
@@ -123,7 +121,7 @@ def list_providers() -> list[dict[str, Any]]:
 @blp.arguments(OfferCreateSchema)
 @blp.response(201, EnterpriseJobSchema)
 @blp.alt_response(200, schema=EnterpriseJobSchema, description="the job of an earlier offer")
-def create_offer(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+def create_offer(body: dict[str, Any]) -> tuple[EnterpriseJob, int]:
     """Offer a job to a connected provider (404 unless the connection is active).
 
     The provider sees it `offered` and its dispatchers get a text. A retry with the same
@@ -156,7 +154,7 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/jobs/<uuid:job_id>", methods=["GET"])
 @login_required
 @blp.response(200, EnterpriseJobSchema)
-def get_job(job_id: uuid.UUID) -> dict[str, Any]:
+def get_job(job_id: uuid.UUID) -> EnterpriseJob:
     """One job the enterprise offered, with the provider's status and appointments."""
     return jobs.get_job(session(), current_principal(), job_id)
 

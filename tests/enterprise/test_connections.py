@@ -3,11 +3,13 @@ either side ending it; offers need an active one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.models import Organization, User
 from tests.conftest import ApiClient
-from tests.enterprise.conftest import offer_body
+from tests.enterprise.conftest import connect, offer_body
 
 
 def test_a_request_is_pending_until_the_dispatcher_accepts_it(
@@ -86,3 +88,26 @@ def test_the_enterprise_may_end_it_too_and_ask_again(
     again = manager_client.post("/v1/enterprise/connections", json={"connection_code": code})
     assert (again.status_code, again.json["state"]) == (201, "pending")
     assert again.json["id"] != connected
+
+
+def test_the_providers_are_those_of_the_active_connections_by_name(
+    manager_client: ApiClient,
+    dispatcher_client: ApiClient,
+    provider: Organization,
+    make_org: Callable[..., Organization],
+    make_user: Callable[..., User],
+    login_as: Callable[[User], ApiClient],
+    db: Session,
+) -> None:
+    connect(manager_client, dispatcher_client, db)  # Done Right Home Services
+    apex = make_org(name="Apex Plumbing")
+    connect(manager_client, login_as(make_user(apex, role="dispatcher")), db)
+    pending = make_org(name="Best Electric")
+    pending_client = login_as(make_user(pending, role="dispatcher"))
+    code = pending_client.get("/v1/settings/organization").json["connection_code"]
+    asked = manager_client.post("/v1/enterprise/connections", json={"connection_code": code})
+    assert asked.json["state"] == "pending"
+    assert manager_client.get("/v1/enterprise/providers").json == [
+        {"id": str(apex.id), "name": "Apex Plumbing"},
+        {"id": str(provider.id), "name": provider.name},
+    ]

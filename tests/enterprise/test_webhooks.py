@@ -4,6 +4,7 @@ visible; addresses inside our network are refused at save and at send."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -226,3 +227,49 @@ def test_no_webhook_no_deliveries(
 ) -> None:
     offer()
     assert manager_client.get("/v1/enterprise/webhook/deliveries").json["items"] == []
+
+
+def with_offsets(answer: Any) -> Any:
+    """The API's answer with its times as events carry them: `+00:00` for `Z`."""
+    if isinstance(answer, dict):
+        return {key: with_offsets(value) for key, value in answer.items()}
+    if isinstance(answer, list):
+        return [with_offsets(value) for value in answer]
+    if isinstance(answer, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", answer):
+        return answer[:-1] + "+00:00"
+    return answer
+
+
+def test_an_event_carries_the_job_as_the_api_answers_it(
+    allow_loopback: None,
+    offer: Callable[..., dict[str, Any]],
+    manager_client: ApiClient,
+    dispatcher_client: ApiClient,
+    db: Session,
+) -> None:
+    saved = manager_client.put("/v1/enterprise/webhook", json={"url": "http://127.0.0.1:9/h"})
+    assert saved.status_code == 200, saved.json
+    booked = offer(external_id="ACME-7", description="Leaks under the sink")
+    declined = offer()
+    dispatcher_client.post(f"/v1/jobs/{booked['id']}/actions/accept")
+    starts_at = (utcnow() + timedelta(hours=3)).replace(microsecond=0)
+    answer = dispatcher_client.post(
+        f"/v1/jobs/{booked['id']}/appointments",
+        json={"starts_at": starts_at.isoformat(), "duration_min": 45},
+    )
+    assert answer.status_code == 201, answer.json
+    assert dispatcher_client.post(f"/v1/jobs/{declined['id']}/actions/decline").status_code == 204
+
+    for job in (booked, declined):
+        last = db.scalars(
+            select(WebhookDelivery.payload)
+            .where(WebhookDelivery.job_id == job["id"])
+            .order_by(WebhookDelivery.id.desc())
+        ).first()
+        seen = manager_client.get(f"/v1/enterprise/jobs/{job['id']}").json
+        assert last is not None and last["job"] == with_offsets(seen)
+    assert last["job"]["status"] == "declined" and last["job"]["appointments"] == []
+    booked_seen = manager_client.get(f"/v1/enterprise/jobs/{booked['id']}").json
+    assert [(a["starts_at"], a["duration_min"]) for a in booked_seen["appointments"]] == [
+        (starts_at.isoformat().replace("+00:00", "Z"), 45)
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 MAX_PHONE_INPUT = 32
@@ -17,6 +19,11 @@ def to_e164(raw: str, default_region: str = "US") -> str:
         raise InvalidPhone("A phone number is required.")
     if len(raw) > MAX_PHONE_INPUT:
         raise InvalidPhone("The phone number is too long.")
+    return _parsed_e164(raw, default_region)
+
+
+@lru_cache(maxsize=4096)  # the same numbers come back all day, and parsing one is slow
+def _parsed_e164(raw: str, default_region: str) -> str:
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as error:
@@ -26,5 +33,6 @@ def to_e164(raw: str, default_region: str = "US") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)
 def region_of(e164: str) -> str | None:
     return phonenumbers.region_code_for_number(phonenumbers.parse(e164))

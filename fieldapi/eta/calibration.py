@@ -9,18 +9,18 @@ of the nearer bands are taken off at their fitted pace: a median shrugs off the 
 with a lunch stop in it. A band's fitted pace is shrunk toward the default in proportion
 to how few trips it has (n / (n + SHRINK_TRIPS)), so a handful of trips moves the ETA a
 little, a hundred move it nearly all the way. Pure functions, except the two that read the
-trips (`organization_trips`, `organization_trips_with`).
+trips (`organization_trips`, `trips_beside`).
 """
 
 from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, column, select, text, true
+from sqlalchemy import ColumnElement, Float, Select, Uuid, bindparam, column, select, text, true
 from sqlalchemy.orm import Session
 
 from fieldapi.eta.model import EtaModel, SpeedBands
@@ -82,26 +82,30 @@ def organization_trips(db: Session, organization_id: uuid.UUID) -> list[Trip]:
     return _trips(rows)
 
 
-def organization_trips_with(
-    db: Session, organization_id: uuid.UUID, values: Sequence[ColumnElement[Any]]
-) -> tuple[list[Trip], Sequence[Any]]:
-    """`organization_trips` and `values` (scalar expressions) in one statement: the values,
-    then the trips, each row carrying the values (one row of NULL trip columns when there
-    are none)."""
+def trips_beside(values: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    """A statement of `values` (scalar expressions) and the most recent trips of the
+    organization bound as `org`: each row carries the values, then a trip's distance and
+    minutes (one row of NULL trips when there are none). Read it with `read_trips_beside`."""
     trips = (
         text(_TRIPS_SQL)
-        .bindparams(org=organization_id, max_trips=MAX_TRIPS)
+        .bindparams(bindparam("org", type_=Uuid), max_trips=MAX_TRIPS)
         .columns(column("distance_m", Float), column("minutes", Float))
         .lateral("trips")
     )
     given = select(*(value.label(f"value_{n}") for n, value in enumerate(values))).subquery()
-    rows = db.execute(
-        select(given, trips.c.distance_m, trips.c.minutes).select_from(
-            given.outerjoin(trips, true())
-        )
-    ).all()
+    return select(given, trips.c.distance_m, trips.c.minutes).select_from(
+        given.outerjoin(trips, true())
+    )
+
+
+def read_trips_beside(
+    db: Session, statement: Select[Any], parameters: Mapping[str, Any]
+) -> tuple[list[Trip], Sequence[Any]]:
+    """`organization_trips` (of `parameters["org"]`) and the values of a `trips_beside`
+    statement."""
+    rows = db.execute(statement, parameters).all()
     found = [(distance, minutes) for *_values, distance, minutes in rows if minutes is not None]
-    return _trips(found), tuple(rows[0][: len(values)])
+    return _trips(found), tuple(rows[0][:-2])
 
 
 def _trips(rows: Sequence[Sequence[Any]]) -> list[Trip]:

@@ -6,8 +6,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+from sqlalchemy import DateTime, Float, Select, Uuid, bindparam
 from sqlalchemy.orm import Session
 
 from fieldapi.eta.calibration import (
@@ -16,7 +18,8 @@ from fieldapi.eta.calibration import (
     calibrated_model,
     fit,
     organization_trips,
-    organization_trips_with,
+    read_trips_beside,
+    trips_beside,
 )
 from fieldapi.eta.model import EtaModel, arrive_by, estimate_minutes
 from fieldapi.jobs.customers import geography_point, site_distance_m
@@ -102,15 +105,15 @@ def estimate_arrival(
     """The ETA of `technician_id` at the customer's site, from `position` (lat, lon) when
     given, else from the technician's latest ping if it is fresh. One statement reads the
     position, the distance and the organization's trips."""
+    parameters: dict[str, Any] = {"org": organization_id, "customer_id": customer_id}
     if position is not None:
-        method, here = REQUEST_POSITION, geography_point(*position)
+        method = REQUEST_POSITION
+        parameters.update(lat=position[0], lon=position[1])
     else:
         method = LATEST_POSITION
-        here = latest_fresh_position(
-            organization_id, technician_id, settings.position_max_age, now=now
-        )
-    trips, (known, distance) = organization_trips_with(
-        db, organization_id, [here.is_not(None), site_distance_m(customer_id, here)]
+        parameters.update(technician_id=technician_id, since=now - settings.position_max_age)
+    trips, (known, distance) = read_trips_beside(
+        db, _position_distance_and_trips(position is not None), parameters
     )
     if not known:
         return Eta(method=UNKNOWN_POSITION)
@@ -124,3 +127,19 @@ def estimate_arrival(
     return Eta(
         method=method, minutes=minutes, arrive_by=arrive_by(now, minutes), distance_m=distance
     )
+
+
+@cache
+def _position_distance_and_trips(from_request: bool) -> Select[Any]:
+    """`estimate_arrival`'s one statement, for a position sent with the request or the
+    latest ping, built once (its parameters bound)."""
+    if from_request:
+        here = geography_point(bindparam("lat", type_=Float), bindparam("lon", type_=Float))
+    else:
+        here = latest_fresh_position(
+            bindparam("org", type_=Uuid),
+            bindparam("technician_id", type_=Uuid),
+            bindparam("since", type_=DateTime(timezone=True)),
+        )
+    distance = site_distance_m(bindparam("customer_id", type_=Uuid), here)
+    return trips_beside([here.is_not(None), distance])

@@ -4,7 +4,8 @@ and their outcomes) and every read of it. Nothing else adds an `ActivityEvent`."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.policy import is_manager
 from fieldapi.accounts.principal import Principal
+from fieldapi.db import insert_rows
 from fieldapi.enterprise.events import job_changed
 from fieldapi.errors import NotFound
 from fieldapi.jobs.models import ActivityEvent, Appointment, Job
@@ -40,6 +42,34 @@ class Acting:
         return cls(lc.Actor(kind=lc.ActorKind.ENTERPRISE))
 
 
+_PENDING = "fieldapi.jobs.activity.pending"
+
+
+@contextmanager
+def entries_together(db: Session) -> Iterator[None]:
+    """The entries recorded inside the block are written when it ends, in one statement,
+    in the order recorded: for a command that records several (a change and its texts).
+    Nothing inside may read the log. Nested blocks join the outer one."""
+    if _PENDING in db.info:
+        yield
+        return
+    pending: list[ActivityEvent] = []
+    db.info[_PENDING] = pending
+    try:
+        yield
+    finally:
+        del db.info[_PENDING]
+    insert_rows(db, pending)
+
+
+def _write(db: Session, entry: ActivityEvent) -> None:
+    pending = db.info.get(_PENDING)
+    if pending is None:
+        insert_rows(db, [entry])
+    else:
+        pending.append(entry)
+
+
 def record_change(
     db: Session,
     job: Job,
@@ -50,7 +80,8 @@ def record_change(
 ) -> None:
     """The entry of a lifecycle decision (`extra`: details the lifecycle cannot know)."""
     enterprise = acting.actor.kind == lc.ActorKind.ENTERPRISE
-    db.add(
+    _write(
+        db,
         ActivityEvent(
             organization_id=job.organization_id,
             job_id=job.id,
@@ -65,7 +96,7 @@ def record_change(
             from_status=None if activity.from_status is None else str(activity.from_status),
             to_status=None if activity.to_status is None else str(activity.to_status),
             details={**activity.details, **(extra or {})},
-        )
+        ),
     )
     job_changed(db, job, action=activity.action, at=activity.at, details=activity.details)
 
@@ -81,7 +112,8 @@ def record_event(
     details: Mapping[str, Any] | None = None,
 ) -> None:
     """An entry that is not a status change (a text, an edit); `acting` None = system."""
-    db.add(
+    _write(
+        db,
         ActivityEvent(
             organization_id=job.organization_id,
             job_id=job.id,
@@ -94,7 +126,7 @@ def record_event(
             from_status=job.status,
             to_status=job.status,
             details=dict(details or {}),
-        )
+        ),
     )
     job_changed(db, job, action=action, at=at, details=details or {})
 
@@ -127,7 +159,8 @@ def record_text_outcome(db: Session, outcome: TextOutcome, now: datetime) -> Non
         details["error_code"] = outcome.error_code
     if outcome.error_message:
         details["error"] = outcome.error_message
-    db.add(
+    _write(
+        db,
         ActivityEvent(
             organization_id=outcome.organization_id,
             job_id=outcome.job_id,
@@ -136,7 +169,7 @@ def record_text_outcome(db: Session, outcome: TextOutcome, now: datetime) -> Non
             actor_kind="system",
             action=f"text_{outcome.status}",
             details=details,
-        )
+        ),
     )
 
 

@@ -13,19 +13,20 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Uuid, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import Organization, User
-from fieldapi.accounts.policy import require_manager
+from fieldapi.accounts.policy import is_manager, require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from fieldapi.eta.service import Eta, estimate_arrival
-from fieldapi.jobs.activity import Acting, record_change, record_event
+from fieldapi.jobs.activity import Acting, entries_together, record_change, record_event
 from fieldapi.jobs.customers import get_customer
 from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
 from fieldapi.jobs.reasons import job_reasons, reasons_owner
@@ -38,7 +39,15 @@ from fieldapi.jobs.texts import (
     send_texts,
     send_visit_text,
 )
-from fieldapi.jobs.visibility import visible_appointments, visible_jobs
+from fieldapi.jobs.visibility import (
+    CALLER_ORGANIZATION,
+    CALLER_USER,
+    appointments_seen_by,
+    bound_caller,
+    jobs_seen_by,
+    visible_appointments,
+    visible_jobs,
+)
 
 STATUS_ACTIONS_OF_A_JOB = lc.JOB_ACTIONS - {
     lc.ActionName.ADD_APPOINTMENT,
@@ -382,18 +391,18 @@ def _run(
     eta = None if estimate is None else estimate()
     before = {row.id: row.status for row in rows}
     db.add(job)  # a new job joins the session; a locked one is already in it
-    job.updated_at = now
-    write_back(db, job, rows, decision, new_rows=new_rows, pause_reason=pause_reason)
+    write_back(db, job, rows, decision, at=now, new_rows=new_rows, pause_reason=pause_reason)
     if isinstance(command, _NewJob) or new_rows:
         # New rows before the entries and texts that refer to them (no ORM relationship
         # orders them); a locked job's changes go with those at the commit, in one flush.
         db.flush()
     extra = {**(extra or {}), **({} if eta is None else {"eta": _eta_details(eta)})}
-    record_change(db, job, decision.activity, acting, extra=extra)
-    if decision.texts:
-        if settings is None:
-            raise ValueError(f"{label}: the decision sends texts but no TextSettings were given")
-        send_texts(db, job, rows, decision.texts, acting, eta=eta, now=now, settings=settings)
+    with entries_together(db):
+        record_change(db, job, decision.activity, acting, extra=extra)
+        if decision.texts:
+            if settings is None:
+                raise ValueError(f"{label}: the decision sends texts but no TextSettings")
+            send_texts(db, job, rows, decision.texts, acting, eta=eta, now=now, settings=settings)
     if before_commit is not None:
         before_commit(job)
     if settings is not None:
@@ -560,18 +569,23 @@ def lock_job_of_organization(
     return job, _appointments_of(db, job.id)
 
 
-def _appointments_query(job_id: uuid.UUID, *columns: Any) -> Select[Any]:
-    """A locked job's appointments (and `columns` beside them), read after the lock."""
+@cache
+def _appointments_query(with_technicians: bool) -> Select[Any]:
+    """A locked job's appointments (`job_id`), read after the lock, with their technicians
+    or not; built once."""
+    columns: tuple[Any, ...] = (Appointment, User) if with_technicians else (Appointment,)
+    query = select(*columns)
+    if with_technicians:
+        query = query.outerjoin(User, User.id == Appointment.technician_id)
     return (
-        select(Appointment, *columns)
-        .where(Appointment.job_id == job_id)
+        query.where(Appointment.job_id == bindparam("job_id", type_=Uuid))
         .order_by(Appointment.created_at, Appointment.id)
         .execution_options(populate_existing=True)
     )
 
 
 def _appointments_of(db: Session, job_id: uuid.UUID) -> list[Appointment]:
-    return list(db.scalars(_appointments_query(job_id)))
+    return list(db.scalars(_appointments_query(False), {"job_id": job_id}))
 
 
 def _lock_job_of_appointment(
@@ -580,21 +594,9 @@ def _lock_job_of_appointment(
     """The job of an appointment the caller may see, locked as `_lock_job` locks it, with
     its customer, organization and complete reasons (code, label, outcome): one statement
     (its appointments are read after it)."""
-    job_of_appointment = (
-        select(Appointment.job_id)
-        .where(Appointment.id == appointment_id, visible_appointments(principal))
-        .scalar_subquery()
-    )
     found = db.execute(
-        _locking(
-            select(Job, Organization, job_reasons())
-            .join(Organization, Organization.id == Job.organization_id)
-            .where(
-                Job.id == job_of_appointment,
-                Job.organization_id == principal.organization_id,
-                visible_jobs(principal),
-            )
-        )
+        _job_of_appointment_locked(is_manager(principal)),
+        {"appointment_id": appointment_id, **bound_caller(principal)},
     ).one_or_none()
     if found is None:
         raise NotFound("No such appointment.")
@@ -603,13 +605,33 @@ def _lock_job_of_appointment(
     return job, organization, [dict(zip(fields, reason, strict=True)) for reason in reasons]
 
 
+@cache
+def _job_of_appointment_locked(manager: bool) -> Select[Any]:
+    """`_lock_job_of_appointment`'s statement for a manager or a technician, built once:
+    building it took longer than PostgreSQL takes to run it."""
+    job_of_appointment = (
+        select(Appointment.job_id)
+        .where(
+            Appointment.id == bindparam("appointment_id", type_=Uuid),
+            appointments_seen_by(manager, CALLER_ORGANIZATION, CALLER_USER),
+        )
+        .scalar_subquery()
+    )
+    return _locking(
+        select(Job, Organization, job_reasons())
+        .join(Organization, Organization.id == Job.organization_id)
+        .where(
+            Job.id == job_of_appointment,
+            jobs_seen_by(manager, CALLER_ORGANIZATION, CALLER_USER),
+        )
+    )
+
+
 def _appointments_and_technicians(
     db: Session, job_id: uuid.UUID
 ) -> tuple[list[Appointment], dict[uuid.UUID, User]]:
     """A locked job's appointments, read after the lock, with their technicians."""
-    found = db.execute(
-        _appointments_query(job_id, User).outerjoin(User, User.id == Appointment.technician_id)
-    ).all()
+    found = db.execute(_appointments_query(True), {"job_id": job_id}).all()
     technicians = {user.id: user for _row, user in found if user is not None}
     return [row for row, _user in found], technicians
 

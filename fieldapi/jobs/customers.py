@@ -28,7 +28,7 @@ def site_point(lat: float, lon: float) -> Any:
     return from_shape(Point(lon, lat), srid=4326)
 
 
-def geography_point(lat: float, lon: float) -> ColumnElement[Any]:
+def geography_point(lat: Any, lon: Any) -> ColumnElement[Any]:
     return cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
 
 
@@ -42,7 +42,7 @@ def distance_to_site_m(db: Session, customer_id: uuid.UUID, lat: float, lon: flo
     return None if metres is None else float(metres)
 
 
-def site_distance_m(customer_id: uuid.UUID, here: ColumnElement[Any]) -> ScalarSelect[Any]:
+def site_distance_m(customer_id: Any, here: ColumnElement[Any]) -> ScalarSelect[Any]:
     """`distance_to_site_m` from `here` (a geography: `geography_point`, a stored position)
     as a scalar subquery, to read beside other values in one statement (NULL: the site or
     `here` unknown)."""

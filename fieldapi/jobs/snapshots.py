@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from fieldapi import lifecycle as lc
+from fieldapi.db import write_columns
 from fieldapi.jobs.models import Appointment, Job
 
 
@@ -38,11 +40,13 @@ def write_back(
     rows: Sequence[Appointment],
     decision: lc.Decision,
     *,
+    at: datetime,
     new_rows: Mapping[str, Appointment] | None = None,
     pause_reason: str | None = None,
 ) -> None:
     """Carry the decision's snapshot into the rows: appointment facts, removed and added
-    appointments, and the job's offer state, canceled flag and (derived) status."""
+    appointments, and the job's offer state, canceled flag and (derived) status; the job's
+    `updated_at` becomes `at`. A stored row gets one UPDATE of what changed."""
     by_id = {str(row.id): row for row in rows}
     kept: set[str] = set()
     for snap in decision.job.appointments:
@@ -51,18 +55,30 @@ def write_back(
             raise LookupError(f"the decision names an unknown appointment {snap.id}")
         if snap.id not in by_id:
             db.add(row)
+        values: dict[str, object] = {
+            "status": str(snap.status),
+            "technician_id": None if snap.technician_id is None else uuid.UUID(snap.technician_id),
+            "reason_code": snap.reason_code,
+            "outcome": None if snap.outcome is None else str(snap.outcome),
+            "ended_at": snap.ended_at,
+            "canceled_by_job": snap.canceled_by_job,
+        }
         if row.status != snap.status and snap.status == lc.AppointmentStatus.PAUSED:
-            row.pause_reason = pause_reason
-        row.status = str(snap.status)
-        row.technician_id = None if snap.technician_id is None else uuid.UUID(snap.technician_id)
-        row.reason_code = snap.reason_code
-        row.outcome = None if snap.outcome is None else str(snap.outcome)
-        row.ended_at = snap.ended_at
-        row.canceled_by_job = snap.canceled_by_job
+            values["pause_reason"] = pause_reason
+        if any(getattr(row, key) != value for key, value in values.items()):
+            values["updated_at"] = at
+        write_columns(db, row, values)
         kept.add(snap.id)
     for appointment_id, row in by_id.items():
         if appointment_id not in kept:
             db.delete(row)
-    job.offer_state = str(decision.job.offer)
-    job.canceled = decision.job.canceled
-    job.status = str(decision.to_status)
+    write_columns(
+        db,
+        job,
+        {
+            "offer_state": str(decision.job.offer),
+            "canceled": decision.job.canceled,
+            "status": str(decision.to_status),
+            "updated_at": at,
+        },
+    )

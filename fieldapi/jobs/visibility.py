@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Uuid, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from fieldapi import lifecycle as lc
@@ -21,16 +21,35 @@ from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer, Job
 
+#: The caller's organization and user as bound parameters, for a statement built once and
+#: run for every caller of one kind (`bound_caller` gives their values).
+CALLER_ORGANIZATION = bindparam("caller_organization_id", type_=Uuid)
+CALLER_USER = bindparam("caller_user_id", type_=Uuid)
+
+
+def bound_caller(principal: Principal) -> dict[str, uuid.UUID]:
+    """The values of `CALLER_ORGANIZATION` and `CALLER_USER` for `principal`."""
+    return {
+        "caller_organization_id": principal.organization_id,
+        "caller_user_id": principal.user_id,
+    }
+
 
 def visible_jobs(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause for the jobs the caller may see."""
-    in_org = Job.organization_id == principal.organization_id
+    return jobs_seen_by(is_manager(principal), principal.organization_id, principal.user_id)
+
+
+def jobs_seen_by(manager: bool, organization_id: Any, user_id: Any) -> ColumnElement[bool]:
+    """`visible_jobs` for a manager or a technician of `organization_id` (a value, or
+    `CALLER_ORGANIZATION` and `CALLER_USER` in a statement built once)."""
+    in_org = Job.organization_id == organization_id
     not_declined = Job.offer_state != lc.OfferState.DECLINED.value
-    if is_manager(principal):
+    if manager:
         return and_(in_org, not_declined)
     assigned = exists(
         select(Appointment.id).where(
-            Appointment.job_id == Job.id, Appointment.technician_id == principal.user_id
+            Appointment.job_id == Job.id, Appointment.technician_id == user_id
         )
     )
     return and_(in_org, not_declined, assigned)
@@ -47,10 +66,19 @@ def visible_appointments(
 ) -> ColumnElement[bool]:
     """A WHERE clause for the appointments the caller may see: a technician sees only the
     ones assigned to them, in the calendar, by id and inside a job's answer."""
-    in_org = appointment.organization_id == principal.organization_id
-    if is_manager(principal):
+    return appointments_seen_by(
+        is_manager(principal), principal.organization_id, principal.user_id, appointment
+    )
+
+
+def appointments_seen_by(
+    manager: bool, organization_id: Any, user_id: Any, appointment: Any = Appointment
+) -> ColumnElement[bool]:
+    """`visible_appointments` as `jobs_seen_by` gives `visible_jobs`."""
+    in_org = appointment.organization_id == organization_id
+    if manager:
         return cast(ColumnElement[bool], in_org)
-    return and_(in_org, appointment.technician_id == principal.user_id)
+    return and_(in_org, appointment.technician_id == user_id)
 
 
 def shown_appointments(principal: Principal, rows: Iterable[Appointment]) -> list[Appointment]:

@@ -41,17 +41,16 @@ def latest_known_position(
     return KnownPosition(float(row[0]), float(row[1]), row[2]) if row is not None else None
 
 
-def latest_fresh_position(
-    organization_id: uuid.UUID, user_id: uuid.UUID, max_age: timedelta, *, now: datetime
-) -> ScalarSelect[Any]:
-    """`latest_known_position`'s point (a geography, NULL when there is none that fresh) as
-    a scalar subquery, to read beside other values in one statement."""
+def latest_fresh_position(organization_id: Any, user_id: Any, since: Any) -> ScalarSelect[Any]:
+    """The user's latest position (a geography) recorded at `since` or later, NULL when there
+    is none that fresh, as a scalar subquery to read beside other values in one statement
+    (the arguments: values, or bound parameters in a statement built once)."""
     return (
         select(LatestLocation.position)
         .where(
             LatestLocation.organization_id == organization_id,
             LatestLocation.user_id == user_id,
-            LatestLocation.recorded_at >= now - max_age,
+            LatestLocation.recorded_at >= since,
         )
         .scalar_subquery()
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from fieldapi.db import insert_row
 from fieldapi.public.models import VisitTracking
 
 TOKEN_BYTES = 16
@@ -44,7 +45,8 @@ def start_tracking(
 ) -> str:
     """The visit's tracking row with a new token (returned: the only copy of it)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    db.add(
+    insert_row(
+        db,
         VisitTracking(
             appointment_id=appointment_id,
             organization_id=organization_id,
@@ -54,6 +56,6 @@ def start_tracking(
             eta_arrive_by=promised_arrive_by,
             eta_updated_at=now if promised_arrive_by is not None else None,
             late_texts=0,
-        )
+        ),
     )
     return token

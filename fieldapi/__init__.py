@@ -20,9 +20,15 @@ Between capabilities (importer -> what it may use):
     accounts  -> lifecycle (the actor of a principal); messaging.outbox and .templates
                  (passcode and invitation texts). accounts knows nothing of jobs: a new
                  organization's job defaults are added by `onboarding`.
-    jobs      -> accounts.auth/.principal/.policy/.organizations (who calls, roles,
-                 timezone check); lifecycle; eta.service/.model (on-my-way's ETA);
-                 messaging.outbox/.templates (customer texts).
+    jobs      -> accounts.auth/.principal/.policy (who calls, roles);
+                 accounts.organizations (the timezone and its check, an
+                 organization's settings, the lock of an organization-wide list);
+                 accounts.members (technicians as `Member`s); lifecycle;
+                 eta.service/.model (on-my-way's ETA); messaging.outbox/.templates
+                 (customer texts), messaging.optout_clause (a customer's
+                 `texts_opted_out`). jobs.models names accounts' `Organization` and
+                 `User` by string in its relationships, importing them only for type
+                 checking (the test ignores `if TYPE_CHECKING:` imports).
     messaging -> accounts.auth/.principal/.policy/.organizations (an organization's name);
                  jobs.activity (text outcomes go to the
                  job's log), jobs.visibility (a job's texts) and jobs.customers (who
@@ -49,10 +55,11 @@ Between capabilities (importer -> what it may use):
                  jobs.customers (the distance to a customer's site), locations.positions
                  (a technician's latest fresh position).
 
-Debts, listed in the test so that none is added: jobs reads `accounts.models` (users'
-names, the organization's settings); jobs.models reads
-`messaging.models.OptOut`; enterprise reads `accounts.models` and `jobs.models` (its view
-of the jobs it offered and their activity). The team map and the one-ping ingest read
+Debts, listed in the test so that none is added: jobs.commands and jobs.texts read
+`accounts.models` (the organization in a job's lock, technicians, names) and jobs.texts
+`messaging.models.Message` (did a visit have its text), until the on-my-way rewrite there
+lands; enterprise reads `accounts.models` and `jobs.models` (its view of the jobs it
+offered and their activity). The team map and the one-ping ingest read
 other capabilities' tables in raw SQL (appointments, users), which the test cannot see.
 Each should become a small public function of the capability that owns the table.
 """

@@ -57,7 +57,10 @@ def member(db: Session, user_id: uuid.UUID) -> Member | None:
     return None if user is None else Member.of(user)
 
 
-def with_member(statement: Select[Any], user_id: ColumnElement[uuid.UUID | None]) -> Select[Any]:
+def with_member(
+    statement: Select[Any],
+    user_id: ColumnElement[uuid.UUID | None] | QueryableAttribute[uuid.UUID | None],
+) -> Select[tuple[Any, ...]]:
     """`statement` with the user `user_id` names beside each row (None where it names none),
     to make a `Member.of`: `member` then reads them with no statement of their own."""
     return statement.add_columns(User).outerjoin(User, User.id == user_id)

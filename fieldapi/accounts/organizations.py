@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from fieldapi.accounts.models import ORGANIZATION_KINDS, Organization, User
 from fieldapi.accounts.policy import require_manager
@@ -198,8 +198,9 @@ class OrganizationSettings:
 
 
 def with_organization(
-    statement: Select[Any], organization_id: ColumnElement[uuid.UUID]
-) -> Select[Any]:
+    statement: Select[Any],
+    organization_id: ColumnElement[uuid.UUID] | QueryableAttribute[uuid.UUID],
+) -> Select[tuple[Any, ...]]:
     """`statement` joined to the organization `organization_id` names, its row beside each
     of theirs: `organization_settings` then reads it with no statement of its own (while
     the row, or settings made of it, are held)."""

@@ -20,9 +20,16 @@ Between capabilities (importer -> what it may use):
     accounts  -> lifecycle (the actor of a principal); messaging.outbox and .templates
                  (passcode and invitation texts). accounts knows nothing of jobs: a new
                  organization's job defaults are added by `onboarding`.
-    jobs      -> accounts.auth/.principal/.policy/.organizations (who calls, roles,
-                 timezone check); lifecycle; eta.service/.model (on-my-way's ETA);
-                 messaging.outbox/.templates (customer texts).
+    jobs      -> accounts.auth/.principal/.policy (who calls, roles);
+                 accounts.organizations (the timezone and its check, an
+                 organization's settings, the lock of an organization-wide list);
+                 accounts.members (technicians as `Member`s); lifecycle;
+                 eta.service/.model (on-my-way's ETA); messaging.outbox/.templates
+                 (customer texts), messaging.optout_clause (a customer's
+                 `texts_opted_out`), messaging.visit_texts (did a visit have its text).
+                 jobs.models names accounts' `Organization` and
+                 `User` by string in its relationships, importing them only for type
+                 checking (the test ignores `if TYPE_CHECKING:` imports).
     messaging -> accounts.auth/.principal/.policy/.organizations (an organization's name);
                  jobs.activity (text outcomes go to the
                  job's log), jobs.visibility (a job's texts) and jobs.customers (who
@@ -53,9 +60,8 @@ Between capabilities (importer -> what it may use):
                  jobs.customers (the distance to a customer's site), locations.positions
                  (a technician's latest fresh position).
 
-Debts, listed in the test so that none is added: jobs reads `accounts.models` (users'
-names, the organization's settings); jobs.models reads
-`messaging.models.OptOut`. The team map and the one-ping ingest read
+No capability imports another's `models` any more (the test lists none). What is left:
+the team map and the one-ping ingest read
 other capabilities' tables in raw SQL (appointments, users), which the test cannot see.
 Each should become a small public function of the capability that owns the table.
 """

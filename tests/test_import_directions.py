@@ -39,6 +39,8 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("eta", "fieldapi.jobs.customers"),
         ("eta", "fieldapi.locations.positions"),
         ("jobs", "fieldapi.accounts.auth"),
+        ("jobs", "fieldapi.accounts.members"),
+        # A debt left in JOBS_MODELS_DEBT_FILES only, to pay once the on-my-way rewrite is in.
         ("jobs", "fieldapi.accounts.models"),
         ("jobs", "fieldapi.accounts.organizations"),
         ("jobs", "fieldapi.accounts.policy"),
@@ -47,7 +49,9 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("jobs", "fieldapi.eta.model"),
         ("jobs", "fieldapi.eta.service"),
         ("jobs", "fieldapi.lifecycle"),
+        # A debt left in jobs/texts.py only, as the one above.
         ("jobs", "fieldapi.messaging.models"),
+        ("jobs", "fieldapi.messaging.optout_clause"),
         ("jobs", "fieldapi.messaging.outbox"),
         ("jobs", "fieldapi.messaging.templates"),
         ("locations", "fieldapi.accounts.auth"),
@@ -71,11 +75,37 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
 )
 
 
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _run_time_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree` but those under `if TYPE_CHECKING:` (their `else` counts): such
+    an import is no dependency at run time, as import-linter's
+    `exclude_type_checking_imports` has it."""
+    found: list[ast.AST] = []
+    waiting = [tree]
+    while waiting:
+        node = waiting.pop()
+        found.append(node)
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            waiting.extend(node.orelse)
+        else:
+            waiting.extend(ast.iter_child_nodes(node))
+    return found
+
+
+JOBS_MODELS_DEBT_FILES = frozenset({"fieldapi/jobs/commands.py", "fieldapi/jobs/texts.py"})
+
+
 def imports_of(path: Path) -> set[str]:
     """The fieldapi modules `path` imports (`from fieldapi.x import y` counts as `x.y` when
-    `y` is a module, else as `x`), at the top or inside functions."""
+    `y` is a module, else as `x`), at the top or inside functions, not for type checking."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in _run_time_nodes(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name.startswith("fieldapi"))
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -122,6 +152,16 @@ def test_the_allowed_list_holds_no_crossing_that_is_gone() -> None:
     assert stale == [], f"remove from ALLOWED, nothing imports these any more: {stale!r}"
 
 
+def test_jobs_reads_accounts_and_messaging_models_only_in_the_files_left() -> None:
+    debts = {"fieldapi.accounts.models", "fieldapi.messaging.models"}
+    readers = {
+        path.relative_to(PACKAGE.parent).as_posix()
+        for path in (PACKAGE / "jobs").rglob("*.py")
+        if imports_of(path) & debts
+    }
+    assert readers <= JOBS_MODELS_DEBT_FILES
+
+
 def test_accounts_knows_nothing_of_jobs_and_the_lifecycle_imports_no_capability() -> None:
     found = crossings()
     assert not {c for c in found if c[0] == "accounts" and c[1].startswith("fieldapi.jobs")}
@@ -134,3 +174,20 @@ def test_the_walker_sees_imports_inside_functions(tmp_path: Path) -> None:
         "def f():\n    from fieldapi.jobs.models import Job\n    import fieldapi.db\n"
     )
     assert imports_of(source) == {"fieldapi.jobs.models", "fieldapi.db"}
+
+
+def test_the_walker_skips_type_checking_imports_and_sees_the_others(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        "import typing\n"
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from fieldapi.accounts.models import User\n"
+        "else:\n"
+        "    from fieldapi.jobs.models import Job\n"
+        "if typing.TYPE_CHECKING:\n"
+        "    import fieldapi.messaging.models\n"
+        "if True:\n"
+        "    from fieldapi.accounts.members import is_member\n"
+    )
+    assert imports_of(source) == {"fieldapi.jobs.models", "fieldapi.accounts.members"}

@@ -1,14 +1,17 @@
-"""Organizations: creating one with its first dispatcher, changing its settings."""
+"""Organizations: creating one with its first dispatcher, changing its settings, and
+what other capabilities read of one (`organization_settings`, `lock_organization`)."""
 
 from __future__ import annotations
 
 import re
 import secrets
 import uuid
+from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from fieldapi.accounts.models import ORGANIZATION_KINDS, Organization, User
 from fieldapi.accounts.policy import require_manager
@@ -177,3 +180,55 @@ def organization_name(db: Session, organization_id: uuid.UUID) -> str | None:
 def organization_timezone(db: Session, organization_id: uuid.UUID) -> str:
     """The organization's IANA timezone name."""
     return str(db.scalar(select(Organization.timezone).where(Organization.id == organization_id)))
+
+
+@dataclass(frozen=True)
+class OrganizationSettings:
+    """What another capability reads of an organization: its name and its switches."""
+
+    name: str
+    arrival_texts: bool
+    auto_start_on_arrival: bool
+    booked_texts: bool
+    reminder_texts: bool
+    canceled_texts: bool
+    # Held so that the row stays in the session, whose identity map holds rows weakly: the
+    # organization read again while these live (`organization_settings`) takes no statement.
+    _row: Organization = field(repr=False, compare=False)
+
+
+def with_organization(
+    statement: Select[Any],
+    organization_id: ColumnElement[uuid.UUID] | QueryableAttribute[uuid.UUID],
+) -> Select[tuple[Any, ...]]:
+    """`statement` joined to the organization `organization_id` names, its row beside each
+    of theirs: `organization_settings` then reads it with no statement of its own (while
+    the row, or settings made of it, are held)."""
+    return statement.add_columns(Organization).join(
+        Organization, Organization.id == organization_id
+    )
+
+
+def organization_settings(db: Session, organization_id: uuid.UUID) -> OrganizationSettings:
+    """The organization's settings, read through the session: no statement when its row is
+    there already (`with_organization`, or other settings of it still held)."""
+    organization = db.get_one(Organization, organization_id)
+    return OrganizationSettings(
+        name=organization.name,
+        arrival_texts=organization.arrival_texts,
+        auto_start_on_arrival=organization.auto_start_on_arrival,
+        booked_texts=organization.booked_texts,
+        reminder_texts=organization.reminder_texts,
+        canceled_texts=organization.canceled_texts,
+        _row=organization,
+    )
+
+
+def lock_organization(db: Session, organization_id: uuid.UUID) -> None:
+    """Hold the organization's row until the transaction ends, so that two writers of one
+    of its lists take turns. NO KEY UPDATE: inserts referencing it (pings, jobs) go on."""
+    db.execute(
+        select(Organization.id)
+        .where(Organization.id == organization_id)
+        .with_for_update(key_share=True)
+    )

@@ -10,14 +10,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import User
 from fieldapi.accounts.principal import Principal
 from fieldapi.jobs.models import Appointment, CompleteReason, Job
 from fieldapi.jobs.snapshots import job_snapshot
 from fieldapi.jobs.visibility import shown_appointments
+
+
+class Person(Protocol):
+    """A technician as `PersonSchema` dumps them (an `accounts.members.Member`)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 class AppointmentAnswer:
@@ -28,7 +37,7 @@ class AppointmentAnswer:
     def __init__(
         self,
         row: Appointment,
-        technicians: Mapping[uuid.UUID, User],
+        technicians: Mapping[uuid.UUID, Person],
         snapshot: lc.Job,
         actor: lc.Actor,
     ) -> None:
@@ -39,7 +48,7 @@ class AppointmentAnswer:
 
     @classmethod
     def in_calendar(
-        cls, row: Appointment, technicians: Mapping[uuid.UUID, User], actor: lc.Actor
+        cls, row: Appointment, technicians: Mapping[uuid.UUID, Person], actor: lc.Actor
     ) -> AppointmentAnswer:
         """One read with its job (`row.job`, and that job's appointments)."""
         return cls(row, technicians, job_snapshot(row.job, row.job.appointments), actor)
@@ -58,7 +67,7 @@ class JobAnswer:
     appointments, but `appointments` are only those the caller may see."""
 
     def __init__(
-        self, row: Job, technicians: Mapping[uuid.UUID, User], principal: Principal
+        self, row: Job, technicians: Mapping[uuid.UUID, Person], principal: Principal
     ) -> None:
         self.row = row
         self.snapshot = job_snapshot(row, row.appointments)
@@ -84,7 +93,7 @@ class JobDetail(JobAnswer):
     def __init__(
         self,
         row: Job,
-        technicians: Mapping[uuid.UUID, User],
+        technicians: Mapping[uuid.UUID, Person],
         principal: Principal,
         complete_reasons: Sequence[CompleteReason | Mapping[str, str]],
     ) -> None:
@@ -98,7 +107,7 @@ class JobWithEta(JobDetail):
     def __init__(
         self,
         row: Job,
-        technicians: Mapping[uuid.UUID, User],
+        technicians: Mapping[uuid.UUID, Person],
         principal: Principal,
         complete_reasons: Sequence[CompleteReason | Mapping[str, str]],
         eta: Mapping[str, Any],

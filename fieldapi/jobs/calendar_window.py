@@ -6,10 +6,9 @@ import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.organizations import organization_timezone
 
 ONE_DAY = timedelta(days=1)
 
@@ -30,9 +29,7 @@ def calendar_window(
         return start, start + ONE_DAY
     if end is not None:
         return end - ONE_DAY, end
-    zone = ZoneInfo(
-        db.scalar(select(Organization.timezone).where(Organization.id == organization_id)) or "UTC"
-    )
+    zone = ZoneInfo(organization_timezone(db, organization_id))
     midnight = datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
     # The next midnight from the calendar date, not +24 h: a DST day lasts 23 or 25 hours.
     tomorrow = datetime.combine(midnight.date() + ONE_DAY, time(), tzinfo=zone)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.organizations import organization_settings
 from fieldapi.eta.service import estimate_arrival
 from fieldapi.jobs import commands
 from fieldapi.jobs.activity import record_event
@@ -249,7 +249,8 @@ def _record_arrival(
         appointment_id=appointment.id,
         details={"arrived_at": arrived_at.isoformat(), "source": source},
     )
-    organization = db.get_one(Organization, job.organization_id)
+    # Held through the start, which reads the organization again (from the session).
+    organization = organization_settings(db, job.organization_id)
     if organization.auto_start_on_arrival:
         commands.start_on_arrival(db, job, rows, appointment.id, now=now, settings=settings.texts)
     else:

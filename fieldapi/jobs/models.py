@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geoalchemy2 import Geography, WKBElement
 from geoalchemy2.shape import to_shape
@@ -17,16 +17,17 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
-    exists,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import Organization, User
 from fieldapi.db import Base, IdMixin, TimestampMixin, utcnow
-from fieldapi.messaging.models import OptOut
+from fieldapi.messaging.optout_clause import is_opted_out_clause
+
+if TYPE_CHECKING:  # the relationships name them; fieldapi.models registers every model
+    from fieldapi.accounts.models import Organization, User
 
 JOB_STATUSES = tuple(str(status) for status in lc.JobStatus)
 APPOINTMENT_STATUSES = tuple(str(status) for status in lc.AppointmentStatus)
@@ -58,7 +59,7 @@ class Customer(IdMixin, TimestampMixin, Base):
     # The number replied STOP (or Twilio reports it unsubscribed): no text reaches the
     # customer until they reply START, so the dispatcher calls instead. Loaded with the
     # row: one primary-key probe.
-    texts_opted_out: Mapped[bool] = column_property(exists().where(OptOut.phone == phone))
+    texts_opted_out: Mapped[bool] = column_property(is_opted_out_clause(phone))
 
     @property
     def lat_lon(self) -> tuple[float, float] | None:
@@ -132,7 +133,7 @@ class Job(IdMixin, TimestampMixin, Base):
     )
     customer: Mapped[Customer] = relationship(lazy="joined")
     offered_by: Mapped[Organization | None] = relationship(
-        foreign_keys="Job.offered_by_id", lazy="joined"
+        "Organization", foreign_keys="Job.offered_by_id", lazy="joined"
     )
 
     @property
@@ -243,7 +244,7 @@ class JobNote(IdMixin, Base):
     body: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    author: Mapped[User | None] = relationship(lazy="selectin")
+    author: Mapped[User | None] = relationship("User", lazy="selectin")
 
 
 class JobPhoto(IdMixin, Base):
@@ -271,4 +272,4 @@ class JobPhoto(IdMixin, Base):
     # Unique, and indexed for the worker's sweep of files no row points to.
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    author: Mapped[User | None] = relationship(lazy="selectin")
+    author: Mapped[User | None] = relationship("User", lazy="selectin")

@@ -14,7 +14,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import User
+from fieldapi.accounts.members import Member, members_by_id
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import NotFound, Unprocessable
 from fieldapi.jobs.answers import AppointmentAnswer, JobAnswer, JobDetail
@@ -27,11 +27,8 @@ from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
 MAX_CALENDAR_WINDOW = timedelta(days=62)
 
 
-def technicians_of(db: Session, appointments: Iterable[Appointment]) -> dict[uuid.UUID, User]:
-    ids = {a.technician_id for a in appointments if a.technician_id is not None}
-    if not ids:
-        return {}
-    return {user.id: user for user in db.scalars(select(User).where(User.id.in_(ids)))}
+def technicians_of(db: Session, appointments: Iterable[Appointment]) -> dict[uuid.UUID, Member]:
+    return members_by_id(db, (a.technician_id for a in appointments if a.technician_id is not None))
 
 
 def get_job(db: Session, principal: Principal, job_id: uuid.UUID) -> JobDetail:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import Organization
+from fieldapi.accounts.organizations import lock_organization
 from fieldapi.accounts.policy import require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Unprocessable
@@ -136,12 +136,7 @@ def write_reasons(
     """Check and replace an organization's list (a provider's, or an enterprise's own)."""
     checked = check_reasons(reasons)
     # Two dispatchers saving at once take turns instead of colliding on the primary key.
-    # NO KEY UPDATE: inserts referencing the organization (pings, jobs) are not held up.
-    db.execute(
-        select(Organization.id)
-        .where(Organization.id == organization_id)
-        .with_for_update(key_share=True)
-    )
+    lock_organization(db, organization_id)
     db.execute(delete(CompleteReason).where(CompleteReason.organization_id == organization_id))
     _add(db, organization_id, checked)
     db.commit()

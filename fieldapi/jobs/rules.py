@@ -6,10 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapi.accounts.models import User
+from fieldapi.accounts.members import Member, member_of
 from fieldapi.errors import NotFound, Unprocessable
 
 EARLIEST_APPOINTMENT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -48,11 +47,9 @@ def check_schedule(starts_at: datetime, duration_min: int, *, now: datetime) -> 
         )
 
 
-def check_technician(db: Session, organization_id: uuid.UUID, technician_id: uuid.UUID) -> User:
+def check_technician(db: Session, organization_id: uuid.UUID, technician_id: uuid.UUID) -> Member:
     """An active member of the organization whose role lets them do the visits."""
-    user = db.scalar(
-        select(User).where(User.id == technician_id, User.organization_id == organization_id)
-    )
+    user = member_of(db, organization_id, technician_id)
     if user is None:
         raise NotFound(
             "No such technician in your organization.",

@@ -25,6 +25,8 @@ from sqlalchemy import (
     insert,
     inspect,
     make_url,
+    select,
+    union_all,
     update,
 )
 from sqlalchemy.exc import DisconnectionError
@@ -79,6 +81,30 @@ def _update_by_key(table: Table) -> Update:
     )
 
 
+@cache
+def _insert_together(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Insert:
+    """One INSERT of the rows of several tables, each (table, columns, rows) of `shape` but
+    the last in a data-modifying WITH, with parameters `r<table>_<row>_<column>`. Built
+    once per shape (building it costs more than running it); a table's rows are a UNION ALL
+    of one-row SELECTs, as a multi-row VALUES cannot be cached."""
+
+    def parameter(t: int, i: int, table: Table, column: str) -> Any:
+        return bindparam(f"r{t}_{i}_{column}", type_=table.c[column].type)
+
+    statements = []
+    for t, (table, columns, rows) in enumerate(shape):
+        if rows == 1:
+            statement = insert(table).values({c: parameter(t, 0, table, c) for c in columns})
+        else:
+            one_each = [
+                select(*(parameter(t, i, table, c).label(c) for c in columns)) for i in range(rows)
+            ]
+            statement = insert(table).from_select(list(columns), union_all(*one_each))
+        statements.append(statement)
+    *first, last = statements
+    return last.add_cte(*(statement.cte(f"rows_{n}") for n, statement in enumerate(first)))
+
+
 def write_columns(db: Session, row: Base, values: Mapping[str, Any]) -> None:
     """Set `values` (attribute: value) on `row`. A stored row gets one UPDATE of those that
     differ, outside the unit of work as `insert_row` writes (the row shows them, clean);
@@ -111,19 +137,48 @@ def insert_row(db: Session, row: Base) -> None:
 
 
 def insert_rows(db: Session, rows: Sequence[Base]) -> None:
-    """Write new rows with one INSERT per table of the values set on them (the columns'
-    defaults fill the rest), outside the unit of work: a flush costs several times the
-    statement, and activity entries, queued texts and tracking links are written in every
-    lifecycle command. Rows added to the session are flushed first, so that the new rows
-    may refer to them.
+    """Write new rows with the values set on them (the columns' defaults fill the rest),
+    outside the unit of work: a flush costs several times the statement, and activity
+    entries, queued texts and tracking links are written in every lifecycle command.
+    Inside `rows_together` they wait for the end of its block.
 
     A row joins the session as persistent and clean (a later change to it is flushed as an
     UPDATE; a value a default filled is read on first use) when its primary key was set
     before the insert; one whose key the database assigns stays transient."""
+    pending = db.info.get(_PENDING_ROWS)
+    if pending is None:
+        _write_rows(db, rows)
+    else:
+        pending.extend(rows)
+
+
+_PENDING_ROWS = "fieldapi.db.pending_rows"
+
+
+@contextmanager
+def rows_together(db: Session) -> Iterator[None]:
+    """The rows given to `insert_rows` inside the block are written when it ends, with the
+    values they have then, in one statement (each table but the last in a data-modifying
+    WITH) and each table's in the order given: for a command that writes several (its
+    activity entry, a text, the text's entry, a tracking link), which nothing inside reads.
+    Nested blocks join the outer one."""
+    if _PENDING_ROWS in db.info:
+        yield
+        return
+    pending: list[Base] = []
+    db.info[_PENDING_ROWS] = pending
+    try:
+        yield
+    finally:
+        del db.info[_PENDING_ROWS]
+    _write_rows(db, pending)
+
+
+def _write_rows(db: Session, rows: Sequence[Base]) -> None:
     if not rows:
         return
     if db.new:
-        db.flush()
+        db.flush()  # rows added to the session first: the new ones may refer to them
     batches: dict[tuple[Table, frozenset[str]], list[dict[str, Any]]] = {}
     for row in rows:
         state = inspect(row)
@@ -134,8 +189,23 @@ def insert_rows(db: Session, rows: Sequence[Base]) -> None:
             for column in attribute.columns[:1]
         }
         batches.setdefault((_table(state.mapper), frozenset(values)), []).append(values)
-    for (table, _columns), values_of_rows in batches.items():
+    if len(batches) == 1:
+        [((table, _columns), values_of_rows)] = batches.items()
         db.execute(_insert_into(table), values_of_rows)
+    else:
+        shape = tuple(
+            (table, tuple(sorted(columns)), len(values_of_rows))
+            for (table, columns), values_of_rows in batches.items()
+        )
+        db.execute(
+            _insert_together(shape),
+            {
+                f"r{t}_{i}_{column}": value
+                for t, values_of_rows in enumerate(batches.values())
+                for i, values in enumerate(values_of_rows)
+                for column, value in values.items()
+            },
+        )
     for row in rows:
         if None not in inspect(row).mapper.primary_key_from_instance(row):
             make_transient_to_detached(row)

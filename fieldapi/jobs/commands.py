@@ -24,9 +24,10 @@ from fieldapi import lifecycle as lc
 from fieldapi.accounts.models import Organization, User
 from fieldapi.accounts.policy import is_manager, require_manager
 from fieldapi.accounts.principal import Principal
+from fieldapi.db import rows_together
 from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from fieldapi.eta.service import Eta, estimate_arrival
-from fieldapi.jobs.activity import Acting, entries_together, record_change, record_event
+from fieldapi.jobs.activity import Acting, record_change, record_event
 from fieldapi.jobs.customers import get_customer
 from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
 from fieldapi.jobs.reasons import job_reasons, reasons_owner
@@ -397,7 +398,7 @@ def _run(
         # orders them); a locked job's changes go with those at the commit, in one flush.
         db.flush()
     extra = {**(extra or {}), **({} if eta is None else {"eta": _eta_details(eta)})}
-    with entries_together(db):
+    with rows_together(db):
         record_change(db, job, decision.activity, acting, extra=extra)
         if decision.texts:
             if settings is None:

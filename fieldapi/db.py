@@ -4,42 +4,29 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
-    Insert,
     MetaData,
-    Table,
-    Update,
-    bindparam,
     create_engine,
     event,
-    insert,
-    inspect,
     make_url,
-    select,
-    union_all,
-    update,
 )
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
-    Mapper,
     Session,
-    make_transient_to_detached,
     mapped_column,
     sessionmaker,
 )
-from sqlalchemy.orm.attributes import set_committed_value
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,155 +48,6 @@ def utcnow() -> datetime:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
-
-
-def _table(mapper: Mapper[Any]) -> Table:
-    return cast(Table, mapper.local_table)  # every model here maps one table
-
-
-@cache
-def _insert_into(table: Table) -> Insert:
-    return insert(table)
-
-
-@cache
-def _update_by_key(table: Table) -> Update:
-    """An UPDATE of one row by its primary key (`key_<column>` parameters); the SET clause
-    follows the columns given when it runs. Built once per table."""
-    return update(table).where(
-        *(column == bindparam(f"key_{column.key}") for column in table.primary_key.columns)
-    )
-
-
-@cache
-def _insert_together(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Insert:
-    """One INSERT of the rows of several tables, each (table, columns, rows) of `shape` but
-    the last in a data-modifying WITH, with parameters `r<table>_<row>_<column>`. Built
-    once per shape (building it costs more than running it); a table's rows are a UNION ALL
-    of one-row SELECTs, as a multi-row VALUES cannot be cached."""
-
-    def parameter(t: int, i: int, table: Table, column: str) -> Any:
-        return bindparam(f"r{t}_{i}_{column}", type_=table.c[column].type)
-
-    statements = []
-    for t, (table, columns, rows) in enumerate(shape):
-        if rows == 1:
-            statement = insert(table).values({c: parameter(t, 0, table, c) for c in columns})
-        else:
-            one_each = [
-                select(*(parameter(t, i, table, c).label(c) for c in columns)) for i in range(rows)
-            ]
-            statement = insert(table).from_select(list(columns), union_all(*one_each))
-        statements.append(statement)
-    *first, last = statements
-    return last.add_cte(*(statement.cte(f"rows_{n}") for n, statement in enumerate(first)))
-
-
-def write_columns(db: Session, row: Base, values: Mapping[str, Any]) -> None:
-    """Set `values` (attribute: value) on `row`. A stored row gets one UPDATE of those that
-    differ, outside the unit of work as `insert_row` writes (the row shows them, clean);
-    a new one takes them as attributes, for the flush that inserts it."""
-    state = inspect(row)
-    if not state.persistent:
-        for key, value in values.items():
-            setattr(row, key, value)
-        return
-    changed = {key: value for key, value in values.items() if getattr(row, key) != value}
-    if not changed:
-        return
-    mapper = state.mapper
-    values_by_column = {
-        mapper.get_property(key).columns[0].key: value for key, value in changed.items()
-    }
-    identity = mapper.primary_key_from_instance(row)
-    keys = {
-        f"key_{column.key}": value
-        for column, value in zip(mapper.primary_key, identity, strict=True)
-    }
-    db.execute(_update_by_key(_table(mapper)), {**values_by_column, **keys})
-    for key, value in changed.items():
-        set_committed_value(row, key, value)
-
-
-def insert_row(db: Session, row: Base) -> None:
-    """`insert_rows` of one row."""
-    insert_rows(db, [row])
-
-
-def insert_rows(db: Session, rows: Sequence[Base]) -> None:
-    """Write new rows with the values set on them (the columns' defaults fill the rest),
-    outside the unit of work: a flush costs several times the statement, and activity
-    entries, queued texts and tracking links are written in every lifecycle command.
-    Inside `rows_together` they wait for the end of its block.
-
-    A row joins the session as persistent and clean (a later change to it is flushed as an
-    UPDATE; a value a default filled is read on first use) when its primary key was set
-    before the insert; one whose key the database assigns stays transient."""
-    pending = db.info.get(_PENDING_ROWS)
-    if pending is None:
-        _write_rows(db, rows)
-    else:
-        pending.extend(rows)
-
-
-_PENDING_ROWS = "fieldapi.db.pending_rows"
-
-
-@contextmanager
-def rows_together(db: Session) -> Iterator[None]:
-    """The rows given to `insert_rows` inside the block are written when it ends, with the
-    values they have then, in one statement (each table but the last in a data-modifying
-    WITH) and each table's in the order given: for a command that writes several (its
-    activity entry, a text, the text's entry, a tracking link), which nothing inside reads.
-    Nested blocks join the outer one."""
-    if _PENDING_ROWS in db.info:
-        yield
-        return
-    pending: list[Base] = []
-    db.info[_PENDING_ROWS] = pending
-    try:
-        yield
-    finally:
-        del db.info[_PENDING_ROWS]
-    _write_rows(db, pending)
-
-
-def _write_rows(db: Session, rows: Sequence[Base]) -> None:
-    if not rows:
-        return
-    if db.new:
-        db.flush()  # rows added to the session first: the new ones may refer to them
-    batches: dict[tuple[Table, frozenset[str]], list[dict[str, Any]]] = {}
-    for row in rows:
-        state = inspect(row)
-        values = {
-            column.key: state.dict[attribute.key]
-            for attribute in state.mapper.column_attrs
-            if attribute.key in state.dict
-            for column in attribute.columns[:1]
-        }
-        batches.setdefault((_table(state.mapper), frozenset(values)), []).append(values)
-    if len(batches) == 1:
-        [((table, _columns), values_of_rows)] = batches.items()
-        db.execute(_insert_into(table), values_of_rows)
-    else:
-        shape = tuple(
-            (table, tuple(sorted(columns)), len(values_of_rows))
-            for (table, columns), values_of_rows in batches.items()
-        )
-        db.execute(
-            _insert_together(shape),
-            {
-                f"r{t}_{i}_{column}": value
-                for t, values_of_rows in enumerate(batches.values())
-                for i, values in enumerate(values_of_rows)
-                for column, value in values.items()
-            },
-        )
-    for row in rows:
-        if None not in inspect(row).mapper.primary_key_from_instance(row):
-            make_transient_to_detached(row)
-            db.add(row)
 
 
 class IdMixin:

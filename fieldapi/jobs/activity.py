@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.policy import is_manager
 from fieldapi.accounts.principal import Principal
-from fieldapi.db import insert_row
 from fieldapi.enterprise.events import job_changed
 from fieldapi.errors import NotFound
 from fieldapi.jobs.models import ActivityEvent, Appointment, Job
 from fieldapi.jobs.visibility import visible_activity, visible_appointments, visible_jobs
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
+from fieldapi.writes import insert_row
 
 
 @dataclass(frozen=True)

@@ -4,40 +4,29 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
-    Insert,
     MetaData,
-    Table,
-    Update,
-    bindparam,
     create_engine,
     event,
-    insert,
-    inspect,
     make_url,
-    update,
 )
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
-    Mapper,
     Session,
-    make_transient_to_detached,
     mapped_column,
     sessionmaker,
 )
-from sqlalchemy.orm.attributes import set_committed_value
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -59,87 +48,6 @@ def utcnow() -> datetime:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
-
-
-def _table(mapper: Mapper[Any]) -> Table:
-    return cast(Table, mapper.local_table)  # every model here maps one table
-
-
-@cache
-def _insert_into(table: Table) -> Insert:
-    return insert(table)
-
-
-@cache
-def _update_by_key(table: Table) -> Update:
-    """An UPDATE of one row by its primary key (`key_<column>` parameters); the SET clause
-    follows the columns given when it runs. Built once per table."""
-    return update(table).where(
-        *(column == bindparam(f"key_{column.key}") for column in table.primary_key.columns)
-    )
-
-
-def write_columns(db: Session, row: Base, values: Mapping[str, Any]) -> None:
-    """Set `values` (attribute: value) on `row`. A stored row gets one UPDATE of those that
-    differ, outside the unit of work as `insert_row` writes (the row shows them, clean);
-    a new one takes them as attributes, for the flush that inserts it."""
-    state = inspect(row)
-    if not state.persistent:
-        for key, value in values.items():
-            setattr(row, key, value)
-        return
-    changed = {key: value for key, value in values.items() if getattr(row, key) != value}
-    if not changed:
-        return
-    mapper = state.mapper
-    values_by_column = {
-        mapper.get_property(key).columns[0].key: value for key, value in changed.items()
-    }
-    identity = mapper.primary_key_from_instance(row)
-    keys = {
-        f"key_{column.key}": value
-        for column, value in zip(mapper.primary_key, identity, strict=True)
-    }
-    db.execute(_update_by_key(_table(mapper)), {**values_by_column, **keys})
-    for key, value in changed.items():
-        set_committed_value(row, key, value)
-
-
-def insert_row(db: Session, row: Base) -> None:
-    """`insert_rows` of one row."""
-    insert_rows(db, [row])
-
-
-def insert_rows(db: Session, rows: Sequence[Base]) -> None:
-    """Write new rows with one INSERT per table of the values set on them (the columns'
-    defaults fill the rest), outside the unit of work: a flush costs several times the
-    statement, and activity entries, queued texts and tracking links are written in every
-    lifecycle command. Rows added to the session are flushed first, so that the new rows
-    may refer to them.
-
-    A row joins the session as persistent and clean (a later change to it is flushed as an
-    UPDATE; a value a default filled is read on first use) when its primary key was set
-    before the insert; one whose key the database assigns stays transient."""
-    if not rows:
-        return
-    if db.new:
-        db.flush()
-    batches: dict[tuple[Table, frozenset[str]], list[dict[str, Any]]] = {}
-    for row in rows:
-        state = inspect(row)
-        values = {
-            column.key: state.dict[attribute.key]
-            for attribute in state.mapper.column_attrs
-            if attribute.key in state.dict
-            for column in attribute.columns[:1]
-        }
-        batches.setdefault((_table(state.mapper), frozenset(values)), []).append(values)
-    for (table, _columns), values_of_rows in batches.items():
-        db.execute(_insert_into(table), values_of_rows)
-    for row in rows:
-        if None not in inspect(row).mapper.primary_key_from_instance(row):
-            make_transient_to_detached(row)
-            db.add(row)
 
 
 class IdMixin:

@@ -4,8 +4,7 @@ and their outcomes) and every read of it. Nothing else adds an `ActivityEvent`."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,12 +15,12 @@ from sqlalchemy.orm import Session
 from fieldapi import lifecycle as lc
 from fieldapi.accounts.policy import is_manager
 from fieldapi.accounts.principal import Principal
-from fieldapi.db import insert_rows
 from fieldapi.enterprise.events import job_changed
 from fieldapi.errors import NotFound
 from fieldapi.jobs.models import ActivityEvent, Appointment, Job
 from fieldapi.jobs.visibility import visible_activity, visible_appointments, visible_jobs
 from fieldapi.pagination import DEFAULT_LIMIT, Page, paginate
+from fieldapi.writes import insert_row
 
 
 @dataclass(frozen=True)
@@ -42,34 +41,6 @@ class Acting:
         return cls(lc.Actor(kind=lc.ActorKind.ENTERPRISE))
 
 
-_PENDING = "fieldapi.jobs.activity.pending"
-
-
-@contextmanager
-def entries_together(db: Session) -> Iterator[None]:
-    """The entries recorded inside the block are written when it ends, in one statement,
-    in the order recorded: for a command that records several (a change and its texts).
-    Nothing inside may read the log. Nested blocks join the outer one."""
-    if _PENDING in db.info:
-        yield
-        return
-    pending: list[ActivityEvent] = []
-    db.info[_PENDING] = pending
-    try:
-        yield
-    finally:
-        del db.info[_PENDING]
-    insert_rows(db, pending)
-
-
-def _write(db: Session, entry: ActivityEvent) -> None:
-    pending = db.info.get(_PENDING)
-    if pending is None:
-        insert_rows(db, [entry])
-    else:
-        pending.append(entry)
-
-
 def record_change(
     db: Session,
     job: Job,
@@ -80,7 +51,7 @@ def record_change(
 ) -> None:
     """The entry of a lifecycle decision (`extra`: details the lifecycle cannot know)."""
     enterprise = acting.actor.kind == lc.ActorKind.ENTERPRISE
-    _write(
+    insert_row(
         db,
         ActivityEvent(
             organization_id=job.organization_id,
@@ -112,7 +83,7 @@ def record_event(
     details: Mapping[str, Any] | None = None,
 ) -> None:
     """An entry that is not a status change (a text, an edit); `acting` None = system."""
-    _write(
+    insert_row(
         db,
         ActivityEvent(
             organization_id=job.organization_id,
@@ -159,7 +130,7 @@ def record_text_outcome(db: Session, outcome: TextOutcome, now: datetime) -> Non
         details["error_code"] = outcome.error_code
     if outcome.error_message:
         details["error"] = outcome.error_message
-    _write(
+    insert_row(
         db,
         ActivityEvent(
             organization_id=outcome.organization_id,

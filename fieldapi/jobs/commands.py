@@ -26,7 +26,7 @@ from fieldapi.accounts.policy import is_manager, require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from fieldapi.eta.service import Eta, estimate_arrival
-from fieldapi.jobs.activity import Acting, entries_together, record_change, record_event
+from fieldapi.jobs.activity import Acting, record_change, record_event
 from fieldapi.jobs.customers import get_customer
 from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
 from fieldapi.jobs.reasons import job_reasons, reasons_owner
@@ -48,6 +48,7 @@ from fieldapi.jobs.visibility import (
     visible_appointments,
     visible_jobs,
 )
+from fieldapi.writes import writes_together
 
 STATUS_ACTIONS_OF_A_JOB = lc.JOB_ACTIONS - {
     lc.ActionName.ADD_APPOINTMENT,
@@ -390,28 +391,30 @@ def _run(
         raise _refusal(db, job, command, error, label) from error
     eta = None if estimate is None else estimate()
     before = {row.id: row.status for row in rows}
-    db.add(job)  # a new job joins the session; a locked one is already in it
-    write_back(db, job, rows, decision, at=now, new_rows=new_rows, pause_reason=pause_reason)
-    if isinstance(command, _NewJob) or new_rows:
-        # New rows before the entries and texts that refer to them (no ORM relationship
-        # orders them); a locked job's changes go with those at the commit, in one flush.
-        db.flush()
-    extra = {**(extra or {}), **({} if eta is None else {"eta": _eta_details(eta)})}
-    with entries_together(db):
+    # The job's and appointments' changes, the entries, texts and tracking links wait and
+    # go as one statement (`writes_together`), unless a read comes between them.
+    with writes_together(db):
+        db.add(job)  # a new job joins the session; a locked one is already in it
+        write_back(db, job, rows, decision, at=now, new_rows=new_rows, pause_reason=pause_reason)
+        if isinstance(command, _NewJob) or new_rows:
+            db.flush()  # new rows before the entries and texts that refer to them
+        extra = {**(extra or {}), **({} if eta is None else {"eta": _eta_details(eta)})}
         record_change(db, job, decision.activity, acting, extra=extra)
         if decision.texts:
             if settings is None:
                 raise ValueError(f"{label}: the decision sends texts but no TextSettings")
             send_texts(db, job, rows, decision.texts, acting, eta=eta, now=now, settings=settings)
-    if before_commit is not None:
-        before_commit(job)
-    if settings is not None:
-        visits = [*rows, *(new_rows or {}).values()]
-        send_schedule_texts(db, job, visits, before, now=now, settings=settings)
-        answered = isinstance(command, lc.Command) and command.action in _BOOKING_ANSWERS
-        if job.source == "booking" and answered:
-            accepted = isinstance(command, lc.Command) and command.action == lc.ActionName.ACCEPT
-            send_booking_answer(db, job, accepted=accepted, now=now, settings=settings)
+        if before_commit is not None:
+            before_commit(job)
+        if settings is not None:
+            visits = [*rows, *(new_rows or {}).values()]
+            send_schedule_texts(db, job, visits, before, now=now, settings=settings)
+            answered = isinstance(command, lc.Command) and command.action in _BOOKING_ANSWERS
+            if job.source == "booking" and answered:
+                accepted = (
+                    isinstance(command, lc.Command) and command.action == lc.ActionName.ACCEPT
+                )
+                send_booking_answer(db, job, accepted=accepted, now=now, settings=settings)
     if commit:
         db.commit()
     return eta

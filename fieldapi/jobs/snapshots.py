@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from fieldapi import lifecycle as lc
-from fieldapi.db import write_columns
 from fieldapi.jobs.models import Appointment, Job
+from fieldapi.writes import write_columns
 
 
 def appointment_snapshot(row: Appointment) -> lc.Appointment:

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from fieldapi.db import insert_row, utcnow
+from fieldapi.db import utcnow
 from fieldapi.errors import Unprocessable
 from fieldapi.messaging.message_status import MessageStatus
 from fieldapi.messaging.models import Message
 from fieldapi.messaging.optouts import block, opt_out_of
 from fieldapi.phones import InvalidPhone, region_of, to_e164
+from fieldapi.writes import insert_row
 
 
 def queue_message(
@@ -40,7 +41,6 @@ def queue_message(
         raise Unprocessable(f"Cannot text {to!r}: {error}") from error
     if region_of(phone) not in allowed_regions:
         raise Unprocessable(f"Texts to {phone} are not allowed (region not enabled).")
-    now = utcnow()
     message = Message(
         id=uuid.uuid4(),
         organization_id=organization_id,
@@ -50,14 +50,10 @@ def queue_message(
         job_id=job_id,
         appointment_id=appointment_id,
         status=MessageStatus.QUEUED.value,
-        attempts=0,
-        queued_at=now,
-        next_attempt_at=now,
-        updated_at=now,
     )
     if opted_out is not False or phone != to:
         opt_out = opt_out_of(db, phone)
         if opt_out is not None:
-            block(db, message, opt_out, now)
+            block(db, message, opt_out, utcnow())
     insert_row(db, message)
     return message

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from fieldapi.db import insert_row
 from fieldapi.public.models import VisitTracking
+from fieldapi.writes import insert_row
 
 TOKEN_BYTES = 16
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")

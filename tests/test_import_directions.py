@@ -12,8 +12,7 @@ PACKAGE = Path(fieldapi.__file__).parent
 CAPABILITIES = ("accounts", "enterprise", "eta", "jobs", "lifecycle", "locations", "messaging")
 
 # (importing capability, imported module): every crossing there is today. A capability
-# uses another through the modules named here; `*.models` entries are debts to pay off
-# through a public function, not examples to follow.
+# uses another through the small public modules named here, never through its `models`.
 ALLOWED: frozenset[tuple[str, str]] = frozenset(
     {
         ("accounts", "fieldapi.lifecycle"),
@@ -40,8 +39,6 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("eta", "fieldapi.locations.positions"),
         ("jobs", "fieldapi.accounts.auth"),
         ("jobs", "fieldapi.accounts.members"),
-        # A debt left in JOBS_MODELS_DEBT_FILES only, to pay once the on-my-way rewrite is in.
-        ("jobs", "fieldapi.accounts.models"),
         ("jobs", "fieldapi.accounts.organizations"),
         ("jobs", "fieldapi.accounts.policy"),
         ("jobs", "fieldapi.accounts.principal"),
@@ -49,9 +46,8 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("jobs", "fieldapi.eta.model"),
         ("jobs", "fieldapi.eta.service"),
         ("jobs", "fieldapi.lifecycle"),
-        # A debt left in jobs/texts.py only, as the one above.
-        ("jobs", "fieldapi.messaging.models"),
         ("jobs", "fieldapi.messaging.optout_clause"),
+        ("jobs", "fieldapi.messaging.visit_texts"),
         ("jobs", "fieldapi.messaging.outbox"),
         ("jobs", "fieldapi.messaging.templates"),
         ("locations", "fieldapi.accounts.auth"),
@@ -96,9 +92,6 @@ def _run_time_nodes(tree: ast.AST) -> list[ast.AST]:
         else:
             waiting.extend(ast.iter_child_nodes(node))
     return found
-
-
-JOBS_MODELS_DEBT_FILES = frozenset({"fieldapi/jobs/commands.py", "fieldapi/jobs/texts.py"})
 
 
 def imports_of(path: Path) -> set[str]:
@@ -152,14 +145,11 @@ def test_the_allowed_list_holds_no_crossing_that_is_gone() -> None:
     assert stale == [], f"remove from ALLOWED, nothing imports these any more: {stale!r}"
 
 
-def test_jobs_reads_accounts_and_messaging_models_only_in_the_files_left() -> None:
-    debts = {"fieldapi.accounts.models", "fieldapi.messaging.models"}
-    readers = {
-        path.relative_to(PACKAGE.parent).as_posix()
-        for path in (PACKAGE / "jobs").rglob("*.py")
-        if imports_of(path) & debts
-    }
-    assert readers <= JOBS_MODELS_DEBT_FILES
+def test_no_capability_imports_another_capabilitys_models() -> None:
+    into_models = sorted(
+        (importer, imported) for importer, imported in crossings() if imported.endswith(".models")
+    )
+    assert into_models == []
 
 
 def test_accounts_knows_nothing_of_jobs_and_the_lifecycle_imports_no_capability() -> None:

@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.members import Member, with_member
+from fieldapi.accounts.organizations import (
+    OrganizationSettings,
+    organization_settings,
+    with_organization,
+)
 from fieldapi.accounts.policy import is_manager, require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
@@ -80,7 +85,7 @@ class AppointmentActionResult:
     no second read of the rows this transaction locked and wrote."""
 
     job: Job
-    technicians: Mapping[uuid.UUID, User]
+    technicians: Mapping[uuid.UUID, Member]
     complete_reasons: list[dict[str, str]]
     eta: Eta | None = None
 
@@ -345,7 +350,7 @@ def start_on_arrival(
 ) -> None:
     """The system starts an appointment whose technician's fixes show them at the site
     (`auto_start_on_arrival`); `job` and `rows` from `lock_job_of_organization`. Commits."""
-    organization = db.get_one(Organization, job.organization_id)
+    organization = organization_settings(db, job.organization_id)
     command = lc.Command(
         lc.ActionName.START,
         at=now,
@@ -576,10 +581,9 @@ def lock_job_of_organization(
 def _appointments_query(with_technicians: bool) -> Select[Any]:
     """A locked job's appointments (`job_id`), read after the lock, with their technicians
     or not; built once."""
-    columns: tuple[Any, ...] = (Appointment, User) if with_technicians else (Appointment,)
-    query = select(*columns)
+    query: Select[Any] = select(Appointment)
     if with_technicians:
-        query = query.outerjoin(User, User.id == Appointment.technician_id)
+        query = with_member(query, Appointment.technician_id)
     return (
         query.where(Appointment.job_id == bindparam("job_id", type_=Uuid))
         .order_by(Appointment.created_at, Appointment.id)
@@ -593,7 +597,7 @@ def _appointments_of(db: Session, job_id: uuid.UUID) -> list[Appointment]:
 
 def _lock_job_of_appointment(
     db: Session, principal: Principal, appointment_id: uuid.UUID
-) -> tuple[Job, Organization, list[dict[str, str]]]:
+) -> tuple[Job, OrganizationSettings, list[dict[str, str]]]:
     """The job of an appointment the caller may see, locked as `_lock_job` locks it, with
     its customer, organization and complete reasons (code, label, outcome): one statement
     (its appointments are read after it)."""
@@ -603,9 +607,13 @@ def _lock_job_of_appointment(
     ).one_or_none()
     if found is None:
         raise NotFound("No such appointment.")
-    job, organization, reasons = found
+    job, reasons, _organization_row = found  # held: organization_settings reads it
     fields = ("code", "label", "outcome")
-    return job, organization, [dict(zip(fields, reason, strict=True)) for reason in reasons]
+    return (
+        job,
+        organization_settings(db, job.organization_id),
+        [dict(zip(fields, reason, strict=True)) for reason in reasons],
+    )
 
 
 @cache
@@ -621,9 +629,7 @@ def _job_of_appointment_locked(manager: bool) -> Select[Any]:
         .scalar_subquery()
     )
     return _locking(
-        select(Job, Organization, job_reasons())
-        .join(Organization, Organization.id == Job.organization_id)
-        .where(
+        with_organization(select(Job, job_reasons()), Job.organization_id).where(
             Job.id == job_of_appointment,
             jobs_seen_by(manager, CALLER_ORGANIZATION, CALLER_USER),
         )
@@ -632,10 +638,10 @@ def _job_of_appointment_locked(manager: bool) -> Select[Any]:
 
 def _appointments_and_technicians(
     db: Session, job_id: uuid.UUID
-) -> tuple[list[Appointment], dict[uuid.UUID, User]]:
+) -> tuple[list[Appointment], dict[uuid.UUID, Member]]:
     """A locked job's appointments, read after the lock, with their technicians."""
     found = db.execute(_appointments_query(True), {"job_id": job_id}).all()
-    technicians = {user.id: user for _row, user in found if user is not None}
+    technicians = {user.id: Member.of(user) for _row, user in found if user is not None}
     return [row for row, _user in found], technicians
 
 

@@ -14,15 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapi import lifecycle as lc
-from fieldapi.accounts.models import Organization, User
+from fieldapi.accounts.members import member
+from fieldapi.accounts.organizations import OrganizationSettings, organization_settings
 from fieldapi.errors import DomainError
 from fieldapi.eta.model import clock_text
 from fieldapi.eta.service import Eta, EtaSettings
 from fieldapi.jobs.activity import Acting, record_event
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer, Job
 from fieldapi.messaging import templates
-from fieldapi.messaging.models import Message
 from fieldapi.messaging.outbox import queue_message
+from fieldapi.messaging.visit_texts import visit_had_text
 from fieldapi.public.links import start_tracking, tracking_url
 
 
@@ -57,7 +58,7 @@ def send_texts(
     """Queue the texts a decision asks for, one per `SendText`, to the job's customer."""
     if not texts:
         return
-    organization = db.get_one(Organization, job.organization_id)
+    organization = organization_settings(db, job.organization_id)
     customer = db.get_one(Customer, job.customer_id)
     for text in texts:
         appointment = next(row for row in rows if str(row.id) == text.appointment_id)
@@ -106,7 +107,7 @@ def send_running_late(
     settings: TextSettings,
 ) -> None:
     """Queue the customer's "running late, now around 3:10 PM" text."""
-    organization = db.get_one(Organization, job.organization_id)
+    organization = organization_settings(db, job.organization_id)
     customer = db.get_one(Customer, job.customer_id)
     system = Acting(lc.Actor(kind=lc.ActorKind.SYSTEM))
     body = templates.running_late(
@@ -158,7 +159,7 @@ def send_booking_answer(
     db: Session, job: Job, *, accepted: bool, now: datetime, settings: TextSettings
 ) -> None:
     """Tell the customer who asked on the booking page whether the request was taken."""
-    organization = db.get_one(Organization, job.organization_id)
+    organization = organization_settings(db, job.organization_id)
     customer = db.get_one(Customer, job.customer_id)
     purpose = "booking_accepted" if accepted else "booking_declined"
     body = (templates.booking_accepted if accepted else templates.booking_declined)(
@@ -197,7 +198,7 @@ def send_visit_text(
     """Queue a visit's `booked`, `moved`, `reminder` or `canceled` text unless the
     organization turned it off or the visit already had one of that purpose (one text per
     purpose per visit: a queued, sent or refused one alike). Whether one was queued."""
-    organization = db.get_one(Organization, job.organization_id)
+    organization = organization_settings(db, job.organization_id)
     if not getattr(organization, VISIT_TEXT_SETTINGS[purpose]):
         return False
     if _visit_had_text(db, job, appointment, purpose):
@@ -224,12 +225,7 @@ def visit_window_text(starts_at: datetime, duration_min: int, timezone: str) -> 
 
 
 def _visit_had_text(db: Session, job: Job, appointment: Appointment, purpose: str) -> bool:
-    texted = db.scalar(
-        select(Message.id)
-        .where(Message.appointment_id == appointment.id, Message.purpose == purpose)
-        .limit(1)
-    )
-    if texted is not None:
+    if visit_had_text(db, appointment.id, purpose):
         return True
     skipped = db.scalar(
         select(ActivityEvent.id)
@@ -248,7 +244,7 @@ def _visit_had_text(db: Session, job: Job, appointment: Appointment, purpose: st
 def _text_body(
     purpose: str,
     *,
-    organization: Organization,
+    organization: OrganizationSettings,
     first_name: str,
     survey_url: str,
     job: Job,
@@ -271,7 +267,7 @@ def _text_body(
 def _technician_first_name(db: Session, appointment: Appointment, acting: Acting) -> str:
     """Who the customer is told about: the assigned technician, else whoever acts."""
     user_id = appointment.technician_id or acting.user_id
-    user = None if user_id is None else db.get(User, user_id)
+    user = None if user_id is None else member(db, user_id)
     return user.first_name if user is not None else "Your technician"
 
 

@@ -5,8 +5,8 @@ statements themselves.
 
 Inside `writes_together(db)` the writes wait and go to PostgreSQL as one statement (each
 but the last in a data-modifying WITH) just before the next statement the session runs or
-flushes, or when the block ends: consecutive writes take one round trip, and a read always
-sees every write before it.
+flushes or commits, or when the block ends: consecutive writes take one round trip, and a
+read always sees every write before it.
 """
 
 from __future__ import annotations
@@ -126,6 +126,11 @@ def _before_a_statement(state: ORMExecuteState) -> None:
 @event.listens_for(Session, "before_flush")
 def _before_a_flush(session: Session, _context: Any, _instances: Any) -> None:
     write_pending(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_a_commit(session: Session) -> None:
+    write_pending(session)  # a commit of a clean session flushes nothing
 
 
 def _execute(db: Session, pending: _Pending) -> None:

@@ -130,3 +130,18 @@ def test_an_inserted_row_with_its_key_joins_the_session_and_keeps_later_changes(
     added.address = "3 Pine Rd"
     db.flush()
     assert stored(db, added.id) == ("Cy", "3 Pine Rd")
+
+
+def test_a_commit_inside_the_block_writes_what_it_held(
+    db: Session,
+    org: Organization,
+    make_customer: Callable[..., Customer],
+    count_queries: Callable[[], Any],
+) -> None:
+    customer = make_customer(org, name="Ann")
+    with writes_together(db):
+        write_columns(db, customer, {"name": "Ann Lee"})
+        with count_queries() as statements:
+            db.commit()  # the session is clean: no flush would carry the write
+        assert [s.split()[0] for s in statements] == ["UPDATE"]
+    assert stored(db, customer.id) == ("Ann Lee", customer.address)

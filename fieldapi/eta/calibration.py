@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, Uuid, bindparam, column, select, text, true
+from sqlalchemy import ColumnElement, Float, Select, Uuid, bindparam, column, func, select, text
 from sqlalchemy.orm import Session
 
 from fieldapi.eta.model import EtaModel, SpeedBands
@@ -83,29 +83,31 @@ def organization_trips(db: Session, organization_id: uuid.UUID) -> list[Trip]:
 
 
 def trips_beside(values: Sequence[ColumnElement[Any]]) -> Select[Any]:
-    """A statement of `values` (scalar expressions) and the most recent trips of the
-    organization bound as `org`: each row carries the values, then a trip's distance and
-    minutes (one row of NULL trips when there are none). Read it with `read_trips_beside`."""
+    """A statement of one row: `values` (scalar expressions, labelled `value_<n>`), then the
+    most recent trips of the organization bound as `org` as a JSON array of [distance,
+    minutes] (`trips`): give its row, alone or read beside another statement's, to
+    `trips_and_values`."""
     trips = (
         text(_TRIPS_SQL)
         .bindparams(bindparam("org", type_=Uuid), max_trips=MAX_TRIPS)
         .columns(column("distance_m", Float), column("minutes", Float))
-        .lateral("trips")
+        .subquery("trips")
     )
-    given = select(*(value.label(f"value_{n}") for n, value in enumerate(values))).subquery()
-    return select(given, trips.c.distance_m, trips.c.minutes).select_from(
-        given.outerjoin(trips, true())
+    pairs = func.json_build_array(trips.c.distance_m, trips.c.minutes)
+    every_trip = (
+        select(func.coalesce(func.json_agg(pairs), text("'[]'::json")))
+        .select_from(trips)
+        .scalar_subquery()
+    )
+    return select(
+        *(value.label(f"value_{n}") for n, value in enumerate(values)), every_trip.label("trips")
     )
 
 
-def read_trips_beside(
-    db: Session, statement: Select[Any], parameters: Mapping[str, Any]
-) -> tuple[list[Trip], Sequence[Any]]:
-    """`organization_trips` (of `parameters["org"]`) and the values of a `trips_beside`
-    statement."""
-    rows = db.execute(statement, parameters).all()
-    found = [(distance, minutes) for *_values, distance, minutes in rows if minutes is not None]
-    return _trips(found), tuple(rows[0][:-2])
+def trips_and_values(row: Sequence[Any]) -> tuple[list[Trip], Sequence[Any]]:
+    """A `trips_beside` row as the trips and the values."""
+    *values, trips = row
+    return _trips(trips), tuple(values)
 
 
 def _trips(rows: Sequence[Sequence[Any]]) -> list[Trip]:

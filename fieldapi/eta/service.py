@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -18,7 +18,7 @@ from fieldapi.eta.calibration import (
     calibrated_model,
     fit,
     organization_trips,
-    read_trips_beside,
+    trips_and_values,
     trips_beside,
 )
 from fieldapi.eta.model import EtaModel, arrive_by, estimate_minutes
@@ -105,41 +105,69 @@ def estimate_arrival(
     """The ETA of `technician_id` at the customer's site, from `position` (lat, lon) when
     given, else from the technician's latest ping if it is fresh. One statement reads the
     position, the distance and the organization's trips."""
+    parameters = arrival_parameters(
+        organization_id=organization_id,
+        customer_id=customer_id,
+        position=position,
+        now=now,
+        settings=settings,
+    )
+    statement = arrival_inputs(position is not None, bindparam("technician_id", type_=Uuid))
+    row = db.execute(statement, {**parameters, "technician_id": technician_id}).one()
+    return arrival_from(row, from_request=position is not None, now=now, settings=settings)
+
+
+def arrival_parameters(
+    *,
+    organization_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    position: tuple[float, float] | None,
+    now: datetime,
+    settings: EtaSettings,
+) -> dict[str, Any]:
+    """The parameters of `arrival_inputs` but the technician's."""
     parameters: dict[str, Any] = {"org": organization_id, "customer_id": customer_id}
     if position is not None:
-        method = REQUEST_POSITION
         parameters.update(lat=position[0], lon=position[1])
     else:
-        method = LATEST_POSITION
-        parameters.update(technician_id=technician_id, since=now - settings.position_max_age)
-    trips, (known, distance) = read_trips_beside(
-        db, _position_distance_and_trips(position is not None), parameters
-    )
+        parameters.update(since=now - settings.position_max_age)
+    return parameters
+
+
+@cache
+def arrival_inputs(from_request: bool, technician: Any) -> Select[Any]:
+    """One row of what an estimate needs: whether the position is known, its distance to
+    the site and the organization's trips (`trips_beside`), for a position sent with the
+    request (`lat`, `lon`) or the latest ping of `technician` (an expression: a bound
+    parameter, or a column of the statement that reads this row beside its own), fresh
+    `since`; the site of `customer_id`, the trips of `org`. Built once per kind."""
+    if from_request:
+        here = geography_point(bindparam("lat", type_=Float), bindparam("lon", type_=Float))
+    else:
+        here = latest_fresh_position(
+            bindparam("org", type_=Uuid),
+            technician,
+            bindparam("since", type_=DateTime(timezone=True)),
+        )
+    distance = site_distance_m(bindparam("customer_id", type_=Uuid), here)
+    return trips_beside([here.is_not(None), distance])
+
+
+def arrival_from(
+    row: Sequence[Any], *, from_request: bool, now: datetime, settings: EtaSettings
+) -> Eta:
+    """The estimate from a row of `arrival_inputs`."""
+    trips, (known, distance) = trips_and_values(row)
     if not known:
         return Eta(method=UNKNOWN_POSITION)
     if distance is None:
         return Eta(method=UNKNOWN_SITE)
     distance = float(distance)
     chosen = _model_of(trips, settings)
-    if chosen.calibrated:
-        method = CALIBRATED
+    method = (
+        CALIBRATED if chosen.calibrated else REQUEST_POSITION if from_request else LATEST_POSITION
+    )
     minutes = estimate_minutes(distance, chosen.model)
     return Eta(
         method=method, minutes=minutes, arrive_by=arrive_by(now, minutes), distance_m=distance
     )
-
-
-@cache
-def _position_distance_and_trips(from_request: bool) -> Select[Any]:
-    """`estimate_arrival`'s one statement, for a position sent with the request or the
-    latest ping, built once (its parameters bound)."""
-    if from_request:
-        here = geography_point(bindparam("lat", type_=Float), bindparam("lon", type_=Float))
-    else:
-        here = latest_fresh_position(
-            bindparam("org", type_=Uuid),
-            bindparam("technician_id", type_=Uuid),
-            bindparam("since", type_=DateTime(timezone=True)),
-        )
-    distance = site_distance_m(bindparam("customer_id", type_=Uuid), here)
-    return trips_beside([here.is_not(None), distance])

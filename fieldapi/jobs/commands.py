@@ -10,13 +10,13 @@ new snapshot back, write the activity entry, queue the texts, commit once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Uuid, bindparam, select
+from sqlalchemy import Select, Uuid, bindparam, func, select, true
 from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,7 +30,7 @@ from fieldapi.accounts.organizations import (
 from fieldapi.accounts.policy import is_manager, require_manager
 from fieldapi.accounts.principal import Principal
 from fieldapi.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
-from fieldapi.eta.service import Eta, estimate_arrival
+from fieldapi.eta.service import Eta, arrival_from, arrival_inputs, arrival_parameters
 from fieldapi.jobs.activity import Acting, record_change, record_event
 from fieldapi.jobs.customers import get_customer
 from fieldapi.jobs.models import Appointment, CompleteReason, Customer, Job
@@ -297,7 +297,19 @@ def appointment_action(
         raise ValueError(f"not an appointment action: {action}")
     org_id = principal.organization_id
     job, organization, reasons = _lock_job_of_appointment(db, principal, appointment_id)
-    rows, technicians = _appointments_and_technicians(db, job.id)
+    arrival: dict[str, Any] | None = None
+    if action == lc.ActionName.ON_MY_WAY:  # its ETA's inputs are read with the appointments
+        arrival = arrival_parameters(
+            organization_id=org_id,
+            customer_id=job.customer_id,
+            position=position,
+            now=now,
+            settings=settings.eta,
+        )
+        arrival.update(appointment_id=appointment_id, caller_user_id=principal.user_id)
+    rows, technicians, arrival_row = _appointments_and_technicians(
+        db, job.id, arrival, from_request=position is not None
+    )
     set_committed_value(job, "appointments", rows)  # the answer shows these, as written
     outcomes = {reason["code"]: reason["outcome"] for reason in reasons}
     command = lc.Command(
@@ -313,15 +325,9 @@ def appointment_action(
     )
 
     def estimate() -> Eta | None:
-        target = next(row for row in rows if row.id == appointment_id)
-        return estimate_arrival(
-            db,
-            organization_id=org_id,
-            technician_id=target.technician_id or principal.user_id,
-            customer_id=job.customer_id,
-            position=position,
-            now=now,
-            settings=settings.eta,
+        assert arrival_row is not None
+        return arrival_from(
+            arrival_row, from_request=position is not None, now=now, settings=settings.eta
         )
 
     eta = _run(
@@ -637,12 +643,38 @@ def _job_of_appointment_locked(manager: bool) -> Select[Any]:
 
 
 def _appointments_and_technicians(
-    db: Session, job_id: uuid.UUID
-) -> tuple[list[Appointment], dict[uuid.UUID, Member]]:
-    """A locked job's appointments, read after the lock, with their technicians."""
-    found = db.execute(_appointments_query(True), {"job_id": job_id}).all()
-    technicians = {user.id: Member.of(user) for _row, user in found if user is not None}
-    return [row for row, _user in found], technicians
+    db: Session,
+    job_id: uuid.UUID,
+    arrival: Mapping[str, Any] | None = None,
+    *,
+    from_request: bool = False,
+) -> tuple[list[Appointment], dict[uuid.UUID, Member], Sequence[Any] | None]:
+    """A locked job's appointments, read after the lock, with their technicians; with
+    `arrival` (`eta.service.arrival_parameters`, the appointment and the caller), also the
+    row of the on-my-way's `arrival_inputs`, read in the same statement."""
+    if arrival is None:
+        found = db.execute(_appointments_query(True), {"job_id": job_id}).all()
+        inputs = None
+    else:
+        statement = _appointments_with_arrival(from_request)
+        found = db.execute(statement, {"job_id": job_id, **arrival}).all()
+        inputs = tuple(found[0][2:]) if found else None
+    technicians = {row[1].id: Member.of(row[1]) for row in found if row[1] is not None}
+    return [row[0] for row in found], technicians, inputs
+
+
+@cache
+def _appointments_with_arrival(from_request: bool) -> Select[Any]:
+    """`_appointments_query` with the row of `arrival_inputs` beside each appointment: the
+    appointment's technician's latest ping (the caller's when it has none), built once."""
+    assigned = (
+        select(Appointment.technician_id)
+        .where(Appointment.id == bindparam("appointment_id", type_=Uuid))
+        .scalar_subquery()
+    )
+    technician = func.coalesce(assigned, bindparam("caller_user_id", type_=Uuid))
+    inputs = arrival_inputs(from_request, technician).subquery("arrival")
+    return _appointments_query(True).add_columns(*inputs.c).join(inputs, true())
 
 
 def _job_id_of_appointment(

@@ -195,10 +195,10 @@ def test_an_unknown_appointment_is_404(tech_client: ApiClient) -> None:
 
 
 # The statements of one on-my-way with the phone's position, the path `scripts/bench_scale`
-# holds to 3x a bare `GET /v1/me` (2 statements): authenticate; lock; the appointments; the
-# ETA; one statement of every write (the appointment's and the job's updates, the activity
-# entries, the text and the tracking link).
-ON_MY_WAY_STATEMENTS = 5
+# holds to 3x a bare `GET /v1/me` (2 statements): authenticate; lock; the appointments with
+# the ETA's inputs; one statement of every write (the appointment's and the job's updates,
+# the activity entries, the text and the tracking link).
+ON_MY_WAY_STATEMENTS = 4
 
 
 def test_on_my_way_runs_a_fixed_number_of_statements(

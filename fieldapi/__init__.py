@@ -24,7 +24,7 @@ Between capabilities (importer -> what it may use):
                  accounts.organizations (the timezone and its check, an
                  organization's settings, the lock of an organization-wide list);
                  accounts.members (technicians as `Member`s); lifecycle;
-                 eta.service/.model (on-my-way's ETA); messaging.outbox/.templates
+                 eta.service/.model/.settings (on-my-way's ETA); messaging.outbox/.templates
                  (customer texts), messaging.optout_clause (a customer's
                  `texts_opted_out`), messaging.visit_texts (did a visit have its text).
                  jobs.models names accounts' `Organization` and
@@ -53,8 +53,8 @@ Between capabilities (importer -> what it may use):
                  accounts.organizations (the timezone); jobs.en_route (an
                  upload of a technician en route moves their visit's ETA and arrival);
                  accounts.tokens (tracker device tokens are made and hashed as session
-                 tokens are); eta.model and eta.service (the nearest technicians are
-                 ranked by the ETA model); jobs.en_route also takes the arrival an
+                 tokens are); eta.model, .fits and .settings (the nearest technicians are
+                 ranked by the organization's ETA model); jobs.en_route also takes the arrival an
                  OwnTracks geofence reports.
     eta       -> accounts.auth/.policy (GET /v1/settings/eta is for dispatchers);
                  jobs.customers (the distance to a customer's site), locations.positions

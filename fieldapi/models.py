@@ -16,6 +16,7 @@ from fieldapi.enterprise.models import (  # noqa: F401
     EnterpriseWebhook,
     WebhookDelivery,
 )
+from fieldapi.eta.models import EtaCalibration  # noqa: F401
 from fieldapi.idempotency import IdempotencyKey  # noqa: F401
 from fieldapi.jobs.models import (  # noqa: F401
     ActivityEvent,

@@ -10,8 +10,9 @@ servers (gunicorn, production settings, one per database), then measures
   nearest     GET /v1/dispatch/nearest (10 nearest to a random place) in the same
               organizations; the same baseline;
   on my way   POST .../actions/on-my-way with the phone's position (lock, lifecycle, ETA,
-              outbox, tracking link), each on its own scheduled appointment; baseline: GET
-              /v1/me by the same technician, alternated; target at most 3x;
+              outbox, tracking link), each on its own scheduled appointment, in an
+              organization with no history and in one with 20,000 past trips; baseline:
+              GET /v1/me by the same technician, alternated; target at most 3x;
   ingest      POST /v1/locations, batches of 500 and one ping per request from several
               client processes, into a database whose location_pings holds 1 M, then
               10 M pings (filled by one INSERT ... SELECT generate_series, timed); baseline:
@@ -62,6 +63,7 @@ from benchkit import (
 
 BATCH = 500
 ON_MY_WAY_TARGET = 3.0
+HISTORY_TRIPS = 20_000  # past trips of the second on-my-way organization
 MILLION = 1_000_000
 
 
@@ -258,17 +260,21 @@ def give_a_third_appointments(session: Any, organization_id: uuid.UUID, now: dat
     session.commit()
 
 
-def seed_on_my_way(session: Any, count: int, now: datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
+def seed_on_my_way(
+    session: Any, count: int, now: datetime, *, history: int = 0, team: int = 900
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """An organization of `count` technicians, each assigned one scheduled appointment of a
-    customer with a phone and a site: (technician, appointment) pairs."""
+    customer with a phone and a site: (technician, appointment) pairs. With `history`, the
+    organization has that many past trips (an on-my-way with a known distance, then a start
+    25 to 45 minutes later) in its activity log, spread over the appointments."""
     from geoalchemy2.shape import from_shape
     from shapely.geometry import Point
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from fieldapi.accounts.models import User
     from fieldapi.jobs.models import Appointment, Customer, Job
 
-    organization_id, _owner = seed_positioned_team(session, 900, count, *CHICAGO)
+    organization_id, _owner = seed_positioned_team(session, team, count, *CHICAGO)
     technicians = session.scalars(
         select(User.id).where(User.organization_id == organization_id, User.role == "technician")
     ).all()
@@ -315,8 +321,37 @@ def seed_on_my_way(session: Any, count: int, now: datetime) -> list[tuple[uuid.U
             for appointment, job, technician in zip(appointments, jobs, technicians, strict=True)
         ],
     )
+    if history:
+        session.execute(
+            text(HISTORY_SQL),
+            {"org": organization_id, "trips": history, "start": now - timedelta(days=400)},
+        )
     session.commit()
     return list(zip(technicians, appointments, strict=True))
+
+
+# A trip every 20 minutes of the organization's past, round the appointments in turn.
+HISTORY_SQL = """
+WITH numbered AS (
+    SELECT a.*, row_number() OVER (ORDER BY a.id) - 1 AS k, count(*) OVER () AS total
+    FROM appointments a WHERE a.organization_id = :org
+), trip AS (
+    SELECT n, :start + n * interval '20 minutes' AS left_at,
+           interval '1 minute' * (25 + n % 21) AS took, 2000 + (n % 50) * 300 AS distance_m
+    FROM generate_series(0, :trips - 1) AS n
+)
+INSERT INTO activity_events (organization_id, job_id, appointment_id, at, actor_id,
+                             actor_name, actor_kind, action, from_status, to_status, details)
+SELECT a.organization_id, a.job_id, a.id, e.at, a.technician_id, 'Technician', 'user',
+       e.action, 'scheduled', e.to_status, e.details
+FROM trip JOIN numbered a ON a.k = trip.n % a.total
+CROSS JOIN LATERAL (VALUES
+    (trip.left_at, 'on-my-way', 'en_route',
+     jsonb_build_object('eta', jsonb_build_object('distance_m', trip.distance_m,
+                                                  'method', 'request_position'))),
+    (trip.left_at + trip.took, 'start', 'in_progress', '{}'::jsonb)
+) AS e(at, action, to_status, details)
+"""
 
 
 FILL_SQL = """
@@ -405,7 +440,11 @@ def bench(plan: Plan, command_line: str) -> int:
                 organization_id, dispatcher_id = seed_positioned_team(session, n, size, *CHICAGO)
                 give_a_third_appointments(session, organization_id, now)
                 teams.append(Team(size, organization_id, dispatcher_id))
-            on_my_way = seed_on_my_way(session, plan.rounds * plan.on_my_way_per_round, now)
+            count = plan.rounds * plan.on_my_way_per_round
+            on_my_way = {
+                0: seed_on_my_way(session, count, now),
+                HISTORY_TRIPS: seed_on_my_way(session, count, now, history=HISTORY_TRIPS, team=901),
+            }
         engine.dispose()
         fleets = {db.dsn: seed_fleet(db.url, plan.ingest_technicians, now) for db in (main, empty)}
         for db in (main, empty):
@@ -421,6 +460,7 @@ def bench(plan: Plan, command_line: str) -> int:
         main_port, empty_port = free_port(), free_port()
         table = Table()
         failures = 0
+        worst = 0.0  # the dearest on-my-way against its baseline
         with (
             server(
                 api_command(main_port),
@@ -438,7 +478,8 @@ def bench(plan: Plan, command_line: str) -> int:
             tokens = issue_tokens(
                 main.url,
                 secret_key,
-                [t.dispatcher_id for t in teams] + [tech for tech, _a in on_my_way],
+                [t.dispatcher_id for t in teams]
+                + [tech for pairs in on_my_way.values() for tech, _a in pairs],
             )
             me = {user: http_request("GET", "/v1/me", token) for user, token in tokens.items()}
             for raw in list(me.values())[:40]:  # every worker's first requests, not timed
@@ -490,41 +531,43 @@ def bench(plan: Plan, command_line: str) -> int:
             table.add_group(map_rows)
             table.add_group(nearest_rows)
 
-            # On my way, each on its own appointment, with the phone's position.
-            pairs = [
-                (
-                    http_request(
-                        "POST",
-                        f"/v1/appointments/{appointment}/actions/on-my-way",
-                        tokens[technician],
-                        json.dumps({"lat": CHICAGO[0] - 0.02, "lon": CHICAGO[1]}).encode(),
-                    ),
-                    me[technician],
-                )
-                for technician, appointment in on_my_way
-            ]
-            omw_ms, me_ms = alternated(main_port, pairs)
-            cost = omw_ms / me_ms
-            texts, links = on_my_way_writes(main)
-            if (texts, links) != (len(pairs), len(pairs)):
-                say(f"    !! {texts} on-my-way texts and {links} tracking links for {len(pairs)}")
-                failures += 1
-            holds = "holds" if cost <= ON_MY_WAY_TARGET else "MISSED"
-            table.add_group(
-                [
+            # On my way, each on its own appointment, with the phone's position, in an
+            # organization with no history, then in one with many past trips.
+            omw_rows = []
+            for history, appointments in on_my_way.items():
+                pairs = [
+                    (
+                        http_request(
+                            "POST",
+                            f"/v1/appointments/{appointment}/actions/on-my-way",
+                            tokens[technician],
+                            json.dumps({"lat": CHICAGO[0] - 0.02, "lon": CHICAGO[1]}).encode(),
+                        ),
+                        me[technician],
+                    )
+                    for technician, appointment in appointments
+                ]
+                omw_ms, me_ms = alternated(main_port, pairs)
+                cost = omw_ms / me_ms
+                worst = max(worst, cost)
+                holds = "holds" if cost <= ON_MY_WAY_TARGET else "MISSED"
+                omw_rows.append(
                     Row(
                         "on my way (POST .../on-my-way)",
-                        f"{len(pairs)} appointments",
+                        f"{history:,} past trips",
                         f"{omw_ms:.2f} ms",
                         f"GET /v1/me {me_ms:.2f} ms",
                         cost,
-                        f"target <= {ON_MY_WAY_TARGET:g}: {holds}; {texts} texts queued",
-                        growth=None,
+                        f"{len(pairs)} appointments; target <= {ON_MY_WAY_TARGET:g}: {holds}",
                     )
-                ],
-                growth=False,
-            )
-            say(f"  on my way {omw_ms:.2f} ms against GET /v1/me {me_ms:.2f} ms")
+                )
+                say(f"  on my way, {history:,} past trips: {omw_ms:.2f} ms, /v1/me {me_ms:.2f}")
+            table.add_group(omw_rows)
+            expected = sum(len(appointments) for appointments in on_my_way.values())
+            texts, links = on_my_way_writes(main)
+            if (texts, links) != (expected, expected):
+                say(f"    !! {texts} on-my-way texts and {links} tracking links for {expected}")
+                failures += 1
 
             # Ingest: the same requests into both databases, round for round alternated.
             ingest = IngestLoad(plan, now, fleets, {main.dsn: main_port, empty.dsn: empty_port})
@@ -554,7 +597,7 @@ def bench(plan: Plan, command_line: str) -> int:
     if failures:
         print(f"{failures} failed checks (lines marked !!)")
         return 2
-    return 0 if cost <= ON_MY_WAY_TARGET else 1
+    return 0 if worst <= ON_MY_WAY_TARGET else 1
 
 
 def _body(port: int, raw: bytes) -> bytes:

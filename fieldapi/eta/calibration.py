@@ -8,8 +8,8 @@ km, weighted by the km driven in the band) of the trips ending in it, after the 
 of the nearer bands are taken off at their fitted pace: a median shrugs off the drive
 with a lunch stop in it. A band's fitted pace is shrunk toward the default in proportion
 to how few trips it has (n / (n + SHRINK_TRIPS)), so a handful of trips moves the ETA a
-little, a hundred move it nearly all the way. Pure functions, except the two that read the
-trips (`organization_trips`, `trips_beside`).
+little, a hundred move it nearly all the way. Pure functions, except the one that reads the
+trips (`organization_trips`); `fieldapi.eta.fits` keeps each organization's fit.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, Uuid, bindparam, column, func, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapi.eta.model import EtaModel, SpeedBands
@@ -53,7 +53,8 @@ class Calibration:
         return tuple((band.up_to_km, band.fitted_kmh) for band in self.bands)
 
 
-_TRIPS_SQL = """
+_TRIPS = text(
+    """
     SELECT CAST(omw.details -> 'eta' ->> 'distance_m' AS float8) AS distance_m,
            extract(epoch FROM arrival.at - omw.at) / 60 AS minutes
     FROM activity_events omw
@@ -72,7 +73,7 @@ _TRIPS_SQL = """
     ORDER BY omw.at DESC
     LIMIT :max_trips
     """
-_TRIPS = text(_TRIPS_SQL)
+)
 
 
 def organization_trips(db: Session, organization_id: uuid.UUID) -> list[Trip]:
@@ -80,34 +81,6 @@ def organization_trips(db: Session, organization_id: uuid.UUID) -> list[Trip]:
     nothing: that drive was interrupted, it is skipped)."""
     rows = db.execute(_TRIPS, {"org": organization_id, "max_trips": MAX_TRIPS}).all()
     return _trips(rows)
-
-
-def trips_beside(values: Sequence[ColumnElement[Any]]) -> Select[Any]:
-    """A statement of one row: `values` (scalar expressions, labelled `value_<n>`), then the
-    most recent trips of the organization bound as `org` as a JSON array of [distance,
-    minutes] (`trips`): give its row, alone or read beside another statement's, to
-    `trips_and_values`."""
-    trips = (
-        text(_TRIPS_SQL)
-        .bindparams(bindparam("org", type_=Uuid), max_trips=MAX_TRIPS)
-        .columns(column("distance_m", Float), column("minutes", Float))
-        .subquery("trips")
-    )
-    pairs = func.json_build_array(trips.c.distance_m, trips.c.minutes)
-    every_trip = (
-        select(func.coalesce(func.json_agg(pairs), text("'[]'::json")))
-        .select_from(trips)
-        .scalar_subquery()
-    )
-    return select(
-        *(value.label(f"value_{n}") for n, value in enumerate(values)), every_trip.label("trips")
-    )
-
-
-def trips_and_values(row: Sequence[Any]) -> tuple[list[Trip], Sequence[Any]]:
-    """A `trips_beside` row as the trips and the values."""
-    *values, trips = row
-    return _trips(trips), tuple(values)
 
 
 def _trips(rows: Sequence[Sequence[Any]]) -> list[Trip]:

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, Float, Select, Uuid, bindparam
+from sqlalchemy import DateTime, Float, Select, Uuid, bindparam, select
 from sqlalchemy.orm import Session
 
-from fieldapi.eta.calibration import (
-    Calibration,
-    Trip,
-    calibrated_model,
-    fit,
-    organization_trips,
-    trips_and_values,
-    trips_beside,
-)
-from fieldapi.eta.model import EtaModel, arrive_by, estimate_minutes
+from fieldapi.eta.fits import fit_parameters, from_stored, stored_fit
+from fieldapi.eta.model import arrive_by, estimate_minutes
+from fieldapi.eta.settings import EtaSettings
 from fieldapi.jobs.customers import geography_point, site_distance_m
 from fieldapi.locations.positions import latest_fresh_position
 
@@ -31,49 +24,6 @@ LATEST_POSITION = "latest_position"  # their latest ping, fresh enough
 UNKNOWN_POSITION = "unknown_position"  # neither: the text goes without a time
 UNKNOWN_SITE = "unknown_site"  # the customer has no site on the map
 CALIBRATED = "calibrated"  # a known position, and speeds fitted from the organization's trips
-
-
-@dataclass(frozen=True)
-class EtaSettings:
-    model: EtaModel = field(default_factory=EtaModel)
-    position_max_age: timedelta = timedelta(minutes=15)
-    calibration_min_trips: int = 20
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> EtaSettings:
-        return cls(
-            model=EtaModel(
-                detour_factor=config["ETA_DETOUR_FACTOR"],
-                bands=config["ETA_SPEED_BANDS"],
-                min_minutes=config["ETA_MIN_MINUTES"],
-            ),
-            position_max_age=timedelta(seconds=config["ETA_POSITION_MAX_AGE"]),
-            calibration_min_trips=config["ETA_CALIBRATION_MIN_TRIPS"],
-        )
-
-
-@dataclass(frozen=True)
-class OrganizationModel:
-    """The model an organization's ETAs use, and the fit it comes from."""
-
-    model: EtaModel
-    calibration: Calibration
-    calibrated: bool
-    min_trips: int
-
-
-def organization_model(
-    db: Session, organization_id: uuid.UUID, settings: EtaSettings
-) -> OrganizationModel:
-    """The calibrated model once the organization has enough trips, else the default."""
-    return _model_of(organization_trips(db, organization_id), settings)
-
-
-def _model_of(trips: list[Trip], settings: EtaSettings) -> OrganizationModel:
-    calibration = fit(trips, settings.model)
-    calibrated = len(trips) >= settings.calibration_min_trips
-    model = calibrated_model(settings.model, calibration) if calibrated else settings.model
-    return OrganizationModel(model, calibration, calibrated, settings.calibration_min_trips)
 
 
 @dataclass(frozen=True)
@@ -104,7 +54,7 @@ def estimate_arrival(
 ) -> Eta:
     """The ETA of `technician_id` at the customer's site, from `position` (lat, lon) when
     given, else from the technician's latest ping if it is fresh. One statement reads the
-    position, the distance and the organization's trips."""
+    position, the distance and the organization's stored fit (a stale one is refitted)."""
     parameters = arrival_parameters(
         organization_id=organization_id,
         customer_id=customer_id,
@@ -114,7 +64,9 @@ def estimate_arrival(
     )
     statement = arrival_inputs(position is not None, bindparam("technician_id", type_=Uuid))
     row = db.execute(statement, {**parameters, "technician_id": technician_id}).one()
-    return arrival_from(row, from_request=position is not None, now=now, settings=settings)
+    return arrival_from(
+        db, organization_id, row, from_request=position is not None, now=now, settings=settings
+    )
 
 
 def arrival_parameters(
@@ -126,7 +78,11 @@ def arrival_parameters(
     settings: EtaSettings,
 ) -> dict[str, Any]:
     """The parameters of `arrival_inputs` but the technician's."""
-    parameters: dict[str, Any] = {"org": organization_id, "customer_id": customer_id}
+    parameters: dict[str, Any] = {
+        "org": organization_id,
+        "customer_id": customer_id,
+        **fit_parameters(settings, now=now),
+    }
     if position is not None:
         parameters.update(lat=position[0], lon=position[1])
     else:
@@ -137,10 +93,10 @@ def arrival_parameters(
 @cache
 def arrival_inputs(from_request: bool, technician: Any) -> Select[Any]:
     """One row of what an estimate needs: whether the position is known, its distance to
-    the site and the organization's trips (`trips_beside`), for a position sent with the
+    the site and the organization's fresh stored fit (`stored_fit`), for a position sent with the
     request (`lat`, `lon`) or the latest ping of `technician` (an expression: a bound
     parameter, or a column of the statement that reads this row beside its own), fresh
-    `since`; the site of `customer_id`, the trips of `org`. Built once per kind."""
+    `since`; the site of `customer_id`, the fit of `org`. Built once per kind."""
     if from_request:
         here = geography_point(bindparam("lat", type_=Float), bindparam("lon", type_=Float))
     else:
@@ -150,20 +106,29 @@ def arrival_inputs(from_request: bool, technician: Any) -> Select[Any]:
             bindparam("since", type_=DateTime(timezone=True)),
         )
     distance = site_distance_m(bindparam("customer_id", type_=Uuid), here)
-    return trips_beside([here.is_not(None), distance])
+    return select(
+        here.is_not(None).label("known"), distance.label("distance_m"), stored_fit().label("fit")
+    )
 
 
 def arrival_from(
-    row: Sequence[Any], *, from_request: bool, now: datetime, settings: EtaSettings
+    db: Session,
+    organization_id: uuid.UUID,
+    row: Sequence[Any],
+    *,
+    from_request: bool,
+    now: datetime,
+    settings: EtaSettings,
 ) -> Eta:
-    """The estimate from a row of `arrival_inputs`."""
-    trips, (known, distance) = trips_and_values(row)
+    """The estimate from a row of `arrival_inputs` (refitting the organization's speeds
+    when its stored fit was stale)."""
+    known, distance, stored = row
     if not known:
         return Eta(method=UNKNOWN_POSITION)
     if distance is None:
         return Eta(method=UNKNOWN_SITE)
     distance = float(distance)
-    chosen = _model_of(trips, settings)
+    chosen = from_stored(db, organization_id, stored, settings, now=now)
     method = (
         CALIBRATED if chosen.calibrated else REQUEST_POSITION if from_request else LATEST_POSITION
     )

@@ -11,8 +11,9 @@ from marshmallow import Schema, fields
 
 from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.accounts.policy import require_manager
-from fieldapi.db import session
-from fieldapi.eta.service import EtaSettings, organization_model
+from fieldapi.db import session, utcnow
+from fieldapi.eta.fits import refit
+from fieldapi.eta.settings import EtaSettings
 
 blp = Blueprint("eta", __name__, description="The ETA model and its calibration")
 
@@ -42,7 +43,8 @@ def get_eta_settings() -> dict[str, Any]:
     principal = current_principal()
     require_manager(principal, "read the ETA calibration")
     settings = EtaSettings.from_config(current_app.config)
-    chosen = organization_model(session(), principal.organization_id, settings)
+    chosen = refit(session(), principal.organization_id, settings, now=utcnow())
+    session().commit()  # the fit it stored, if it fitted one
     return {
         "method": "calibrated" if chosen.calibrated else "default",
         "trips": chosen.calibration.trips,

@@ -310,6 +310,8 @@ def appointment_action(
     rows, technicians, arrival_row = _appointments_and_technicians(
         db, job.id, arrival, from_request=position is not None
     )
+    if arrival is not None and arrival_row is None:  # deleted while we waited for the lock
+        raise NotFound("No such appointment.")
     set_committed_value(job, "appointments", rows)  # the answer shows these, as written
     outcomes = {reason["code"]: reason["outcome"] for reason in reasons}
     command = lc.Command(
@@ -325,9 +327,14 @@ def appointment_action(
     )
 
     def estimate() -> Eta | None:
-        assert arrival_row is not None
+        assert arrival_row is not None  # an on-my-way's, read with its appointment
         return arrival_from(
-            arrival_row, from_request=position is not None, now=now, settings=settings.eta
+            db,
+            org_id,
+            arrival_row,
+            from_request=position is not None,
+            now=now,
+            settings=settings.eta,
         )
 
     eta = _run(

@@ -203,6 +203,13 @@ class ActivityEvent(Base):
         Index(
             "ix_activity_events_organization_id_job_id_at", "organization_id", "job_id", "at", "id"
         ),
+        # The newest on-my-ways first: an ETA fit's trips (fieldapi.eta.calibration).
+        Index(
+            "ix_activity_events_on_my_way",
+            "organization_id",
+            "at",
+            postgresql_where=text("action = 'on-my-way'"),
+        ),
     )
 
     # The table's autoincrement column: it orders a flush's entries, so that they go in one

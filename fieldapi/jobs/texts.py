@@ -18,7 +18,8 @@ from fieldapi.accounts.members import member
 from fieldapi.accounts.organizations import OrganizationSettings, organization_settings
 from fieldapi.errors import DomainError
 from fieldapi.eta.model import clock_text
-from fieldapi.eta.service import Eta, EtaSettings
+from fieldapi.eta.service import Eta
+from fieldapi.eta.settings import EtaSettings
 from fieldapi.jobs.activity import Acting, record_event
 from fieldapi.jobs.models import ActivityEvent, Appointment, Customer, Job
 from fieldapi.messaging import templates

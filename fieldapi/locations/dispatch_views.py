@@ -13,7 +13,8 @@ from fieldapi.accounts.auth import current_principal, login_required
 from fieldapi.accounts.policy import require_manager
 from fieldapi.db import session, utcnow
 from fieldapi.errors import refusal
-from fieldapi.eta.service import EtaSettings, organization_model
+from fieldapi.eta.fits import current_model
+from fieldapi.eta.settings import EtaSettings
 from fieldapi.locations import nearest
 
 blp = Blueprint("dispatch", __name__, description="Dispatch help: the nearest technicians")
@@ -50,12 +51,14 @@ def nearest_technicians(query: dict[str, Any]) -> list[dict[str, Any]]:
     require_manager(principal, "look for the nearest technicians")
     settings = EtaSettings.from_config(current_app.config)
     appointment_id: uuid.UUID | None = query.get("appointment_id")
-    chosen = organization_model(session(), principal.organization_id, settings)
+    now = utcnow()
+    chosen = current_model(session(), principal.organization_id, settings, now=now)
+    session().commit()  # the fit it stored, if it fitted one
     return nearest.nearest_technicians(
         session(),
         principal.organization_id,
         nearest.Place(query.get("lat"), query.get("lon"), appointment_id),
-        now=utcnow(),
+        now=now,
         model=chosen.model,
         max_age=settings.position_max_age,
         limit=query["limit"],

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.eta.calibration import Trip, fit, organization_trips
+from fieldapi.eta.fits import refit
 from fieldapi.eta.model import EtaModel, estimate_minutes, travel_hours
-from fieldapi.eta.service import EtaSettings, organization_model
+from fieldapi.eta.settings import EtaSettings
 from fieldapi.jobs.customers import distance_to_site_m
 from fieldapi.jobs.models import ActivityEvent, Appointment, Job
 from tests.conftest import ApiClient
@@ -174,7 +175,7 @@ def test_the_on_my_way_eta_fits_the_trips_the_settings_page_fits(
 ) -> None:
     # On-my-way reads its position, distance and trips in one statement: the same trips.
     add_trips(db, make_appointment(db, org, technician=tech, status="scheduled"), tech, 25)
-    chosen = organization_model(db, org.id, EtaSettings.from_config(app.config))
+    chosen = refit(db, org.id, EtaSettings.from_config(app.config), now=utcnow())
     assert chosen.calibrated
     appointment = make_appointment(db, org, technician=tech, status="scheduled")
     here = (41.90, -87.65)

@@ -19,7 +19,7 @@ from fieldapi.eta.model import (
     parse_speed_bands,
     travel_hours,
 )
-from fieldapi.eta.service import EtaSettings
+from fieldapi.eta.settings import EtaSettings
 from fieldapi.settings import SettingError
 
 

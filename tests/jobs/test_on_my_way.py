@@ -196,9 +196,11 @@ def test_an_unknown_appointment_is_404(tech_client: ApiClient) -> None:
 
 # The statements of one on-my-way with the phone's position, the path `scripts/bench_scale`
 # holds to 3x a bare `GET /v1/me` (2 statements): authenticate; lock; the appointments with
-# the ETA's inputs; one statement of every write (the appointment's and the job's updates,
-# the activity entries, the text and the tracking link).
+# the ETA's inputs (the organization's stored fit among them); one statement of every write
+# (the appointment's and the job's updates, the activity entries, the text and the tracking
+# link). With no fresh fit stored, the trips are read and the new fit stored: two more.
 ON_MY_WAY_STATEMENTS = 4
+REFIT_STATEMENTS = 2
 
 
 def test_on_my_way_runs_a_fixed_number_of_statements(
@@ -208,14 +210,21 @@ def test_on_my_way_runs_a_fixed_number_of_statements(
     db: Session,
     count_queries: Callable[[], Any],
 ) -> None:
-    job = make_job(technician=tech)
+    first, job = make_job(technician=tech), make_job(technician=tech)
+    assert first.appointments and job.appointments  # loaded before the statements counted
+    with count_queries() as refitting:
+        assert on_my_way(tech_client, first, lat=LOOP[0], lon=LOOP[1]).status_code == 200
     with count_queries() as statements:
         response = on_my_way(tech_client, job, lat=LOOP[0], lon=LOOP[1])
     assert response.status_code == 200, response.json
     assert response.json["eta"]["method"] == "request_position"
     assert [m.purpose for m in texts_of(db, job.id)] == ["on_my_way"]
-    listed = "\n".join(" ".join(s.split())[:120] for s in statements)
-    assert len(statements) == ON_MY_WAY_STATEMENTS, listed
+    assert len(statements) == ON_MY_WAY_STATEMENTS, listing(statements)
+    assert len(refitting) == ON_MY_WAY_STATEMENTS + REFIT_STATEMENTS, listing(refitting)
+
+
+def listing(statements: list[str]) -> str:
+    return "\n".join(" ".join(s.split())[:120] for s in statements)
 
 
 def test_the_on_my_way_text_to_a_customer_who_opted_out_is_blocked(

@@ -77,15 +77,15 @@ def write_columns(db: Session, row: Base, values: Mapping[str, Any]) -> None:
     if not changed:
         return
     mapper = state.mapper
-    for column in _table(mapper).columns:
-        key = mapper.get_property_by_column(column).key
-        if key not in changed and (value := _default_value(column.onupdate)) is not _NONE:
+    for key, onupdate in _python_defaults(mapper, "onupdate"):
+        if key not in changed:
             # Written here, not left to the statement: the row shows it, and two UPDATEs of
             # one table in one statement may not both have SQLAlchemy fill it.
-            changed[key] = value
+            changed[key] = _default_value(onupdate)
     for key, value in changed.items():
         set_committed_value(row, key, value)
-    columns = {mapper.get_property(key).columns[0].key: value for key, value in changed.items()}
+    column_of = _column_keys(mapper)
+    columns = {column_of[key]: value for key, value in changed.items()}
     identity = (_table(mapper), tuple(mapper.primary_key_from_instance(row)))
     pending = db.info.get(_PENDING)
     if pending is None:
@@ -149,10 +149,9 @@ def _execute(db: Session, pending: _Pending) -> None:
         state = inspect(row)
         _fill_defaults(row, state.mapper)
         values = {
-            column.key: state.dict[attribute.key]
-            for attribute in state.mapper.column_attrs
-            if attribute.key in state.dict
-            for column in attribute.columns[:1]
+            column: state.dict[key]
+            for key, column in _column_keys(state.mapper).items()
+            if key in state.dict
         }
         batches.setdefault((_table(state.mapper), frozenset(values)), []).append(values)
     for (table, names), rows in batches.items():
@@ -200,24 +199,34 @@ def _together(shape: tuple[tuple[str, Table, tuple[str, ...], int], ...]) -> Upd
     return last.add_cte(*(statement.cte(f"write_{n}") for n, statement in enumerate(first)))
 
 
-_NONE = object()
+@cache
+def _python_defaults(mapper: Mapper[Any], kind: str) -> tuple[tuple[str, ColumnDefault], ...]:
+    """(attribute, default) of the columns with a Python-side `default` or `onupdate`
+    (`kind`), a constant or a function: SQLAlchemy does not fill them in a WITH."""
+    found = []
+    for column in _table(mapper).columns:
+        default = getattr(column, kind)
+        if isinstance(default, ColumnDefault) and not default.is_clause_element:
+            found.append((mapper.get_property_by_column(column).key, default))
+    return tuple(found)
 
 
-def _default_value(default: Any) -> Any:
-    """The value of a column's Python-side `default` or `onupdate` (a constant or a
-    function), `_NONE` for none: SQLAlchemy does not fill them in a WITH."""
-    if not isinstance(default, ColumnDefault) or default.is_clause_element:
-        return _NONE
+@cache
+def _column_keys(mapper: Mapper[Any]) -> dict[str, str]:
+    """Attribute -> column name, of the mapped columns."""
+    return {attribute.key: attribute.columns[0].key for attribute in mapper.column_attrs}
+
+
+def _default_value(default: ColumnDefault) -> Any:
     return default.arg(None) if default.is_callable else default.arg
 
 
 def _fill_defaults(row: Base, mapper: Mapper[Any]) -> None:
     """Set on a new row the Python-side defaults of the columns it was not given."""
     given = inspect(row).dict
-    for column in _table(mapper).columns:
-        key = mapper.get_property_by_column(column).key
-        if key not in given and (value := _default_value(column.default)) is not _NONE:
-            setattr(row, key, value)
+    for key, default in _python_defaults(mapper, "default"):
+        if key not in given:
+            setattr(row, key, _default_value(default))
 
 
 def _parameter(n: int, name: str, table: Table, column: str) -> Any:

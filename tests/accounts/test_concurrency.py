@@ -123,7 +123,8 @@ def wait_until_a_request_waits_for_a_lock(engine: Engine, request: threading.Thr
                 frame = sys._current_frames().get(request.ident or 0)
                 stack = "".join(traceback.format_stack(frame)) if frame else "no frame"
                 raise AssertionError(
-                    f"the request never waited for the team lock: {activity}\n{stack}"
+                    f"the request never waited for the team lock: {activity}\n"
+                    f"pool: {engine.pool.status()}\n{stack}"
                 )
             time.sleep(0.01)
 

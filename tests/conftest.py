@@ -366,3 +366,50 @@ def requests_waiting_on_locks(engine: Engine) -> int:
                 )
             ).scalar_one()
         )
+
+
+@pytest.fixture
+def query_plans(db: Session) -> Callable[[], Any]:
+    """The plans of the statements run on the test's connection inside a
+    `with query_plans() as plans:` block (auto_explain, sent to the client as notices),
+    planned as if sequential scans cost too much: an index that the statement can use is
+    then used however few rows the test made, and a statement that no index serves still
+    shows a sequential scan."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def explained() -> Iterator[list[str]]:
+        driver: Any = db.connection().connection.driver_connection
+        plans: list[str] = []
+
+        def keep(notice: Any) -> None:
+            if "Query Text:" in (notice.message_primary or ""):
+                plans.append(notice.message_primary)
+
+        for setting in (
+            "LOAD 'auto_explain'",
+            "SET auto_explain.log_min_duration = 0",
+            "SET auto_explain.log_level = notice",
+            "SET auto_explain.log_nested_statements = on",
+            "SET enable_seqscan = off",
+        ):
+            db.execute(text(setting))
+        driver.add_notice_handler(keep)
+        try:
+            yield plans
+            # A parameterized statement's plan can come after its result: one more
+            # statement brings it.
+            db.execute(text("SELECT 1"))
+        finally:
+            driver.remove_notice_handler(keep)
+            for setting in ("auto_explain.log_min_duration", "enable_seqscan"):
+                db.execute(text(f"RESET {setting}"))
+
+    return explained
+
+
+def plan_of(plans: list[str], *fragments: str) -> str:
+    """The one plan whose text holds every fragment."""
+    found = [plan for plan in plans if all(fragment in plan for fragment in fragments)]
+    assert len(found) >= 1, (fragments, [plan[:300] for plan in plans])
+    return found[0]

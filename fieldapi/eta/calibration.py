@@ -53,6 +53,8 @@ class Calibration:
         return tuple((band.up_to_km, band.fitted_kmh) for band in self.bands)
 
 
+# Its WHERE is the predicate of ix_activity_events_on_my_way (fieldapi.jobs.models): the
+# walk goes newest first through that index and stops at max_trips.
 _TRIPS = text(
     """
     SELECT CAST(omw.details -> 'eta' ->> 'distance_m' AS float8) AS distance_m,
@@ -66,9 +68,9 @@ _TRIPS = text(
         ORDER BY e.at LIMIT 1
     ) arrival ON true
     WHERE omw.organization_id = :org AND omw.action = 'on-my-way'
+      AND omw.details -> 'eta' ->> 'distance_m' IS NOT NULL
       AND omw.details -> 'eta' ->> 'method' IN ('request_position', 'latest_position',
                                                 'calibrated')
-      AND omw.details -> 'eta' ->> 'distance_m' IS NOT NULL
       AND arrival.action <> 'on-my-way'
     ORDER BY omw.at DESC
     LIMIT :max_trips

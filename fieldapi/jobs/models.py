@@ -94,6 +94,8 @@ class Job(IdMixin, TimestampMixin, Base):
         CheckConstraint(_in("status", JOB_STATUSES), name="status"),
         CheckConstraint(_in("offer_state", OFFER_STATES), name="offer_state"),
         Index("ix_jobs_organization_id_status", "organization_id", "status"),
+        # GET /v1/jobs, newest first (its cursor is created_at, id).
+        Index("ix_jobs_organization_id_created_at_id", "organization_id", "created_at", "id"),
         Index("ix_jobs_customer_id", "customer_id"),
         Index(
             "uq_jobs_offered_by_id_external_id",
@@ -150,6 +152,13 @@ class Appointment(IdMixin, TimestampMixin, Base):
         Index("ix_appointments_organization_id_starts_at", "organization_id", "starts_at"),
         Index("ix_appointments_technician_id_starts_at", "technician_id", "starts_at"),
         Index("ix_appointments_job_id", "job_id"),
+        # A member's current visit, on the team map and in the nearest technicians.
+        Index(
+            "ix_appointments_current_technician_id_updated_at",
+            "technician_id",
+            "updated_at",
+            postgresql_where=text("status IN ('enroute', 'started')"),
+        ),
         # The ping path asks "is this technician en route?" on every upload.
         Index(
             "ix_appointments_enroute_technician_id",
@@ -203,12 +212,18 @@ class ActivityEvent(Base):
         Index(
             "ix_activity_events_organization_id_job_id_at", "organization_id", "job_id", "at", "id"
         ),
-        # The newest on-my-ways first: an ETA fit's trips (fieldapi.eta.calibration).
+        # The newest on-my-ways with a known distance first: an ETA fit's trips
+        # (fieldapi.eta.calibration._TRIPS, whose WHERE this predicate repeats: with
+        # only `action`, the planner misjudged the JSON filters and sorted every one).
         Index(
             "ix_activity_events_on_my_way",
             "organization_id",
             "at",
-            postgresql_where=text("action = 'on-my-way'"),
+            postgresql_where=text(
+                "action = 'on-my-way' AND details -> 'eta' ->> 'distance_m' IS NOT NULL "
+                "AND details -> 'eta' ->> 'method' IN "
+                "('request_position', 'latest_position', 'calibrated')"
+            ),
         ),
     )
 

@@ -104,8 +104,10 @@ def visible_activity(principal: Principal) -> ColumnElement[bool]:
     in_org = ActivityEvent.organization_id == principal.organization_id
     if is_manager(principal):
         return in_org
-    theirs = select(Appointment.id).where(visible_appointments(principal))
-    return and_(
-        in_org,
-        or_(ActivityEvent.appointment_id.is_(None), ActivityEvent.appointment_id.in_(theirs)),
+    # Per entry, one lookup of its appointment (an IN would hash all their visits ever).
+    theirs = exists(
+        select(Appointment.id).where(
+            Appointment.id == ActivityEvent.appointment_id, visible_appointments(principal)
+        )
     )
+    return and_(in_org, or_(ActivityEvent.appointment_id.is_(None), theirs))

@@ -60,6 +60,13 @@ class Message(Base):
         Index("ix_messages_organization_id_queued_at", "organization_id", "queued_at"),
         Index("ix_messages_queued_at", "queued_at"),  # the latest outcomes (`fieldapi status`)
         Index("ix_messages_job_id", "job_id"),
+        # Did a visit have its booked / moved / canceled / reminder text (visit_texts)?
+        Index(
+            "ix_messages_appointment_id_purpose",
+            "appointment_id",
+            "purpose",
+            postgresql_where=text("appointment_id IS NOT NULL"),
+        ),
         Index("ix_messages_to_phone_queued_at", "to_phone", "queued_at"),
         Index("ix_messages_leased", "lease_until", postgresql_where=text("status = 'sending'")),
         CheckConstraint(
@@ -114,6 +121,12 @@ class InboundMessage(IdMixin, Base):
     __tablename__ = "inbound_messages"
     __table_args__ = (
         Index("ix_inbound_messages_organization_id_received_at", "organization_id", "received_at"),
+        Index(
+            "ix_inbound_messages_organization_id_from_phone_received_at",
+            "organization_id",
+            "from_phone",
+            "received_at",
+        ),
     )
 
     organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))

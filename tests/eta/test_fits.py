@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
-from fieldapi.eta.calibration import MAX_TRIPS
 from fieldapi.eta.models import EtaCalibration
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, plan_of
 from tests.eta.test_calibration import add_trips
 from tests.locations.conftest import make_appointment
 
@@ -136,21 +136,20 @@ def test_the_settings_page_fits_afresh_and_stores_it(
     assert eta_method(db, org, tech, tech_client) == "calibrated"
 
 
-def test_the_refit_reads_the_newest_on_my_ways_by_the_partial_index(
-    db: Session, org: Organization
+def test_the_refit_walks_the_newest_on_my_ways_by_their_index(
+    db: Session,
+    org: Organization,
+    tech: User,
+    make_user: Callable[..., User],
+    login_as: Callable[[User], ApiClient],
+    query_plans: Callable[[], Any],
 ) -> None:
     # Whatever the size of the activity log, the trips are read newest on-my-way first
-    # from the index of on-my-ways alone, and the walk stops at MAX_TRIPS.
-    db.execute(text("SET LOCAL enable_seqscan = off"))
-    plan = "\n".join(
-        db.scalars(
-            text(
-                "EXPLAIN SELECT omw.at FROM activity_events omw "
-                "WHERE omw.organization_id = :org AND omw.action = 'on-my-way' "
-                "ORDER BY omw.at DESC LIMIT :max_trips"
-            ),
-            {"org": org.id, "max_trips": MAX_TRIPS},
-        )
-    )
+    # from the index of the trips' starts alone (no sort of them all), up to MAX_TRIPS.
+    add_trips(db, make_appointment(db, org, technician=tech, status="scheduled"), tech, 3)
+    dispatcher = login_as(make_user(org, role="dispatcher"))
+    with query_plans() as plans:
+        assert dispatcher.get("/v1/settings/eta").json["trips"] == 3
+    plan = plan_of(plans, "FROM activity_events omw")
     assert "ix_activity_events_on_my_way" in plan, plan
     assert "Sort" not in plan, plan

@@ -15,7 +15,7 @@ from fieldapi.accounts.models import Organization, User
 from fieldapi.db import utcnow
 from fieldapi.eta.model import EtaModel, estimate_minutes
 from fieldapi.locations.nearest import NEAREST_SQL, Place, nearest_params
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, plan_of
 from tests.locations.conftest import make_appointment
 
 WRIGLEY = (41.9484, -87.6553)
@@ -198,3 +198,23 @@ def test_the_bench_script_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "--technicians" in result.stdout
+
+
+def test_a_member_s_current_visit_is_read_from_the_index_of_current_visits(
+    db: Session,
+    org: Organization,
+    make_user: Callable[..., User],
+    dispatcher_client: ApiClient,
+    query_plans: Callable[[], Any],
+) -> None:
+    # Not the member's every visit ever: the partial index holds the en route and started.
+    tech = make_user(org, role="technician")
+    place_at(db, tech, 41.95, -87.65, age=timedelta(seconds=5))
+    make_appointment(db, org, technician=tech, status="enroute")
+    with query_plans() as plans:
+        for path in ("/v1/dispatch/nearest", "/v1/team/locations"):
+            answer = dispatcher_client.get(path, query_string={"lat": 41.95, "lon": -87.65})
+            assert answer.status_code == 200, answer.json
+    for fragment in ("ORDER BY l.position <->", "FROM latest_locations l"):
+        plan = plan_of(plans, fragment, "'enroute', 'started'")
+        assert "ix_appointments_current_technician_id_updated_at" in plan, plan

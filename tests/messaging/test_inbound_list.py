@@ -16,7 +16,7 @@ from fieldapi.db import utcnow
 from fieldapi.jobs.models import Customer
 from fieldapi.messaging.models import InboundMessage, Message
 from fieldapi.messaging.twilio_fake import TEST_FROM_NUMBER, FakeTwilio
-from tests.conftest import ApiClient, unique_phone
+from tests.conftest import ApiClient, plan_of, unique_phone
 from tests.messaging.conftest import post_form
 
 PATH = "/v1/messages/inbound"
@@ -286,3 +286,20 @@ def test_users_with_both_roles_read_the_texts(
 @pytest.mark.parametrize("path", ["/v1/messages?limit=0", "/v1/messages/inbound?limit=0"])
 def test_without_a_token_bad_query_arguments_are_still_a_401(client: Any, path: str) -> None:
     assert client.get(path).status_code == 401
+
+
+def test_one_number_s_texts_are_read_by_their_index(
+    db: Session,
+    dispatcher_client: ApiClient,
+    org: Organization,
+    received: Callable[..., InboundMessage],
+    query_plans: Callable[[], Any],
+) -> None:
+    # Not a walk back through every text the organization received.
+    phone = unique_phone()
+    received(org, phone)
+    with query_plans() as plans:
+        answer = dispatcher_client.get(PATH, query_string={"from_phone": phone})
+    assert answer.status_code == 200 and len(answer.json["items"]) == 1
+    plan = plan_of(plans, "FROM inbound_messages")
+    assert "ix_inbound_messages_organization_id_from_phone_received_at" in plan, plan

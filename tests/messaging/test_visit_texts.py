@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from fieldapi.db import utcnow
 from fieldapi.jobs.models import Appointment, Job
 from fieldapi.messaging.outbox import queue_message
 from fieldapi.messaging.visit_texts import visit_had_text
+from tests.conftest import plan_of
 from tests.messaging.conftest import REGIONS
 
 
@@ -52,3 +54,17 @@ def test_a_visit_had_a_text_of_the_purposes_queued_for_it_refused_ones_too(
     assert visit_had_text(db, visit.id, "reminder")  # blocked: never sent, still had
     assert not visit_had_text(db, visit.id, "canceled")
     assert not visit_had_text(db, other_visit.id, "booked")
+
+
+def test_the_question_reads_the_visit_s_texts_by_their_index(
+    db: Session,
+    org: Organization,
+    make_job: Callable[..., Job],
+    query_plans: Callable[[], Any],
+) -> None:
+    # Asked by every change of a visit: not a walk of every organization's texts.
+    visit = visit_of(db, make_job(org))
+    with query_plans() as plans:
+        assert not visit_had_text(db, visit.id, "booked")
+    plan = plan_of(plans, "FROM messages")
+    assert "ix_messages_appointment_id_purpose" in plan, plan

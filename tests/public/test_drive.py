@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from fieldapi.accounts.models import Organization
 from fieldapi.db import utcnow
 from fieldapi.jobs.models import Appointment, Job
 from fieldapi.public.models import VisitTracking
-from tests.conftest import WRIGLEY, ApiClient
+from tests.conftest import WRIGLEY, ApiClient, plan_of
 from tests.jobs.conftest import activity_of, appointments_of
 from tests.public.conftest import texts_of
 
@@ -202,3 +203,43 @@ def test_a_technician_not_en_route_changes_no_visit(
     assert db.scalars(select(VisitTracking)).all() == []
     assert "arrived" not in actions(db, job)
     assert db.scalar(select(Appointment.status).where(Appointment.job_id == job.id)) == "scheduled"
+
+
+def test_the_arrival_already_recorded_is_looked_up_in_the_job_s_log(
+    on_the_way: Driving, tech_client: ApiClient, db: Session, query_plans: Callable[[], Any]
+) -> None:
+    # Every upload while en route asks: by the job's index, not the organization's log.
+    job, _token = on_the_way()
+    at = began_minutes_ago(db, job, 10) + timedelta(minutes=1)
+    upload(tech_client, ping(at, north_of_site(0.05)))
+    other_jobs_log(db, job, 2000)
+    with query_plans() as plans:
+        upload(tech_client, ping(at + timedelta(seconds=70), north_of_site(0.05)))
+    assert actions(db, job).count("arrived") == 1
+    plan = plan_of(plans, "FROM activity_events", "'arrived'")
+    assert "ix_activity_events_organization_id_job_id_at" in plan, plan
+
+
+def other_jobs_log(db: Session, job: Job, entries: int) -> None:
+    """A long log of another job of the organization, and fresh statistics: an index that
+    reads the organization's whole log is then dearer than the job's."""
+    other = Job(
+        id=uuid.uuid4(),
+        organization_id=job.organization_id,
+        customer_id=job.customer_id,
+        title="Another job",
+        status="unscheduled",
+        offer_state="none",
+    )
+    db.add(other)
+    db.flush()
+    db.execute(
+        text(
+            "INSERT INTO activity_events (organization_id, job_id, at, actor_kind, action, "
+            "details) SELECT :org, :job, now(), 'system', 'note', '{}'::jsonb "
+            "FROM generate_series(1, :n)"
+        ),
+        {"org": job.organization_id, "job": other.id, "n": entries},
+    )
+    db.execute(text("ANALYZE activity_events"))
+    db.commit()

@@ -44,7 +44,13 @@ def upgrade() -> None:
             "ix_activity_events_on_my_way",
             "activity_events",
             ["organization_id", "at"],
-            postgresql_where=sa.text("action = 'on-my-way'"),
+            # The trips' WHERE (fieldapi.eta.calibration): with `action` alone the planner
+            # misjudged the JSON filters and sorted every on-my-way.
+            postgresql_where=sa.text(
+                "action = 'on-my-way' AND details -> 'eta' ->> 'distance_m' IS NOT NULL "
+                "AND details -> 'eta' ->> 'method' IN "
+                "('request_position', 'latest_position', 'calibrated')"
+            ),
             postgresql_concurrently=True,
         )
 

@@ -27,7 +27,15 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from fieldapi.db import utcnow
 from fieldapi.enterprise.models import EnterpriseWebhook, WebhookDelivery
-from fieldapi.enterprise.webhooks import SIGNATURE_HEADER, UnsafeAddress, check_url, sign
+from fieldapi.enterprise.pinned_http import pinned_session
+from fieldapi.enterprise.webhooks import (
+    SIGNATURE_HEADER,
+    Resolver,
+    UnsafeAddress,
+    checked_addresses,
+    resolve,
+    sign,
+)
 from fieldapi.messaging.worker import retry_delay
 
 log = logging.getLogger(__name__)
@@ -102,12 +110,13 @@ class WebhookSender:
         *,
         name: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        resolver: Resolver = resolve,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:webhooks"
         self.clock = clock
-        self.http = requests.Session()
+        self.resolver = resolver
 
     def run(self, stopping: threading.Event, *, once: bool = False) -> int:
         """Send due deliveries until `stopping` is set (`once`: until none is due)."""
@@ -165,7 +174,9 @@ class WebhookSender:
         if claimed.url is None or claimed.secret is None:
             return Outcome(False, error="the enterprise has no webhook")
         try:
-            check_url(claimed.url, allow_private=self.settings.allow_private)
+            addresses = checked_addresses(
+                claimed.url, allow_private=self.settings.allow_private, resolver=self.resolver
+            )
         except UnsafeAddress as error:
             return Outcome(False, error=f"refused: {error}")
         headers = {
@@ -175,13 +186,14 @@ class WebhookSender:
         }
         timeout = self.settings.timeout_s
         try:
-            answer = self.http.post(
-                claimed.url,
-                data=claimed.body,
-                headers=headers,
-                timeout=(timeout, timeout),
-                allow_redirects=False,  # a redirect could lead inside our network
-            )
+            with pinned_session(addresses) as http:  # to the addresses just checked
+                answer = http.post(
+                    claimed.url,
+                    data=claimed.body,
+                    headers=headers,
+                    timeout=(timeout, timeout),
+                    allow_redirects=False,  # a redirect could lead inside our network
+                )
         except requests.Timeout:
             return Outcome(False, error=f"no answer within {timeout:g} s")
         except requests.RequestException as error:

@@ -43,25 +43,37 @@ def resolve(host: str, port: int) -> list[str]:
 def check_url(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> str:
     """An http(s) URL with a host; unless `allow_private`, every address it resolves to is
     public (not loopback, private, link-local, multicast, reserved or unspecified)."""
+    if allow_private:
+        _host_and_port(url)
+    else:
+        checked_addresses(url, allow_private=False, resolver=resolver)
+    return url
+
+
+def checked_addresses(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> list[str]:
+    """The addresses the URL's host resolves to now, each public unless `allow_private`:
+    the ones to connect to (`pinned_http`), as a second lookup may answer otherwise."""
+    host, port = _host_and_port(url)
+    try:
+        addresses = list(resolver(host, port))
+    except (OSError, UnicodeError) as error:
+        raise UnsafeAddress(f"the host {host} does not resolve") from error
+    for address in addresses if not allow_private else ():
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            raise UnsafeAddress(f"the host resolves to a non-public address ({ip})")
+    if not addresses:
+        raise UnsafeAddress(f"the host {host} does not resolve")
+    return addresses
+
+
+def _host_and_port(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeAddress("the URL must be http:// or https:// with a host")
     if parts.username or parts.password:
         raise UnsafeAddress("the URL must not carry a user name or password")
-    if allow_private:
-        return url
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        addresses = resolver(parts.hostname, port)
-    except (OSError, UnicodeError) as error:
-        raise UnsafeAddress(f"the host {parts.hostname} does not resolve") from error
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            raise UnsafeAddress(f"the host resolves to a non-public address ({ip})")
-    if not addresses:
-        raise UnsafeAddress(f"the host {parts.hostname} does not resolve")
-    return url
+    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

@@ -40,6 +40,7 @@ class Receiver:
     received: list[dict[str, Any]] = field(default_factory=list)  # verified events
     rejected: list[bytes] = field(default_factory=list)  # bodies with a bad signature
     answered: list[int] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # the Host header of each request
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def event_ids(self) -> list[str]:
@@ -56,6 +57,7 @@ def receiver() -> Iterator[Receiver]:
             if state.hang_s:
                 time.sleep(state.hang_s)
             with state.lock:
+                state.hosts.append(self.headers.get("Host", ""))
                 signature = self.headers.get("X-Fieldapi-Signature", "")
                 if not verify(state.secret, signature, body, now=time.time()):
                     state.rejected.append(body)

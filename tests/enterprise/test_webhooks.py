@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fieldapi.db import utcnow
 from fieldapi.enterprise.delivery import WebhookSender, WebhookSettings
 from fieldapi.enterprise.models import WebhookDelivery
-from fieldapi.enterprise.webhooks import UnsafeAddress, check_url
+from fieldapi.enterprise.webhooks import Resolver, UnsafeAddress, check_url, resolve
 from tests.conftest import ApiClient
 from tests.enterprise.receiver import Receiver, verify
 
@@ -46,9 +46,9 @@ def make_sender(connection: Any, clock: Clock) -> Callable[..., WebhookSender]:
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
 
-    def make(**settings: Any) -> WebhookSender:
+    def make(resolver: Resolver = resolve, **settings: Any) -> WebhookSender:
         values = {"allow_private": True, "retry_base_s": 10, "max_attempts": 4, **settings}
-        return WebhookSender(sessions, WebhookSettings(**values), clock=clock)
+        return WebhookSender(sessions, WebhookSettings(**values), clock=clock, resolver=resolver)
 
     return make
 
@@ -273,3 +273,53 @@ def test_an_event_carries_the_job_as_the_api_answers_it(
     assert [(a["starts_at"], a["duration_min"]) for a in booked_seen["appointments"]] == [
         (starts_at.isoformat().replace("+00:00", "Z"), 45)
     ]
+
+
+def rename_host(receiver: Receiver, manager_client: ApiClient, host: str) -> str:
+    """The receiver's webhook saved under another host name (loopback allowed at save)."""
+    url = receiver.url.replace("127.0.0.1", host)
+    saved = manager_client.put("/v1/enterprise/webhook", json={"url": url})
+    assert saved.status_code == 200, saved.json
+    receiver.secret = saved.json["secret"]
+    return url
+
+
+def test_a_delivery_connects_to_the_address_the_check_resolved(
+    hooked: Receiver,
+    offer: Callable[..., dict[str, Any]],
+    manager_client: ApiClient,
+    make_sender: Callable[..., WebhookSender],
+    clock: Clock,
+) -> None:
+    # A name no DNS here answers: the delivery can only reach the receiver by the address
+    # the sender's own lookup gave, and the receiver still hears the name.
+    url = rename_host(hooked, manager_client, "hooks.example.test")
+    offer()
+    sender = make_sender(resolver=lambda host, port: ["127.0.0.1"])
+    clock.later(seconds=1)
+    assert sender.process_one()
+    assert hooked.answered == [200]
+    assert hooked.hosts == [url.split("/")[2]]
+
+
+def test_a_name_that_answers_otherwise_after_the_check_is_not_followed(
+    hooked: Receiver,
+    offer: Callable[..., dict[str, Any]],
+    manager_client: ApiClient,
+    make_sender: Callable[..., WebhookSender],
+    clock: Clock,
+) -> None:
+    # DNS rebinding: the check is told a public address, the connection would be told
+    # 127.0.0.1 (what `localhost` resolves to here). The sender keeps to the checked one.
+    rename_host(hooked, manager_client, "localhost")
+    offer()
+    public = "93.184.216.34"
+    sender = make_sender(
+        allow_private=False, max_attempts=1, timeout_s=0.5, resolver=lambda host, port: [public]
+    )
+    clock.later(seconds=1)
+    assert sender.process_one()
+    assert hooked.answered == []
+    delivery = manager_client.get("/v1/enterprise/webhook/deliveries").json["items"][0]
+    assert delivery["status"] == "failed"
+    assert not delivery["attempt_log"][0]["error"].startswith("refused")

@@ -29,21 +29,6 @@ DEFAULT = EtaModel(min_minutes=0)
 
 
 @pytest.fixture
-def org(make_org: Callable[..., Organization]) -> Organization:
-    return make_org()
-
-
-@pytest.fixture
-def tech(org: Organization, make_user: Callable[..., User]) -> User:
-    return make_user(org, role="technician", name="Sam Ortiz")
-
-
-@pytest.fixture
-def tech_client(tech: User, login_as: Callable[[User], ApiClient]) -> ApiClient:
-    return login_as(tech)
-
-
-@pytest.fixture
 def dispatcher_client(
     org: Organization, make_user: Callable[..., User], login_as: Callable[[User], ApiClient]
 ) -> ApiClient:

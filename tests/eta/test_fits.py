@@ -22,21 +22,6 @@ from tests.locations.conftest import make_appointment
 HERE = {"lat": 41.90, "lon": -87.65}
 
 
-@pytest.fixture
-def org(make_org: Callable[..., Organization]) -> Organization:
-    return make_org()
-
-
-@pytest.fixture
-def tech(org: Organization, make_user: Callable[..., User]) -> User:
-    return make_user(org, role="technician", name="Sam Ortiz")
-
-
-@pytest.fixture
-def tech_client(tech: User, login_as: Callable[[User], ApiClient]) -> ApiClient:
-    return login_as(tech)
-
-
 def eta_method(db: Session, org: Organization, tech: User, client: ApiClient) -> str:
     appointment = make_appointment(db, org, technician=tech, status="scheduled")
     answer = client.post(f"/v1/appointments/{appointment.id}/actions/on-my-way", json=HERE)

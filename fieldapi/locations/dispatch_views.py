@@ -14,6 +14,7 @@ from fieldapi.accounts.policy import require_manager
 from fieldapi.db import session, utcnow
 from fieldapi.errors import refusal
 from fieldapi.eta.fits import current_model
+from fieldapi.eta.model import EtaModel
 from fieldapi.eta.settings import EtaSettings
 from fieldapi.locations import nearest
 
@@ -52,14 +53,18 @@ def nearest_technicians(query: dict[str, Any]) -> list[dict[str, Any]]:
     settings = EtaSettings.from_config(current_app.config)
     appointment_id: uuid.UUID | None = query.get("appointment_id")
     now = utcnow()
-    chosen = current_model(session(), principal.organization_id, settings, now=now)
-    session().commit()  # the fit it stored, if it fitted one
+
+    def model() -> EtaModel:
+        chosen = current_model(session(), principal.organization_id, settings, now=now)
+        session().commit()  # the fit it stored, if it fitted one
+        return chosen.model
+
     return nearest.nearest_technicians(
         session(),
         principal.organization_id,
         nearest.Place(query.get("lat"), query.get("lon"), appointment_id),
         now=now,
-        model=chosen.model,
+        model=model,
         max_age=settings.position_max_age,
         limit=query["limit"],
     )

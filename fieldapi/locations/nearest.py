@@ -11,6 +11,7 @@ distance.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,11 +91,13 @@ def nearest_technicians(
     place: Place,
     *,
     now: datetime,
-    model: EtaModel,
+    model: Callable[[], EtaModel],
     max_age: timedelta,
     limit: int = 10,
 ) -> list[dict[str, Any]]:
-    """Up to `limit` technicians nearest to `place` by ETA (one statement)."""
+    """Up to `limit` technicians nearest to `place` by ETA (one statement). `model` gives
+    the organization's ETA model once the place is found: fitting it may store the fit,
+    which a refused search must not."""
     if place.appointment_id is None and (place.lat is None or place.lon is None):
         raise Unprocessable(
             "Give lat and lon, or appointment_id.", errors={"lat": ["Or appointment_id."]}
@@ -109,11 +112,12 @@ def nearest_technicians(
             "The appointment's customer has no site on the map.",
             errors={"appointment_id": ["No site."]},
         )
+    eta_model = model()
     found = [
         {
             "user": {"id": user_id, "name": name},
             "distance_m": round(distance),
-            "eta_minutes": estimate_minutes(distance, model),
+            "eta_minutes": estimate_minutes(distance, eta_model),
             "position_age_s": max(0, round((now - recorded_at).total_seconds())),
             "current_appointment_id": appointment_id,
         }

@@ -63,7 +63,6 @@ from benchkit import (
 
 BATCH = 500
 ON_MY_WAY_TARGET = 3.0
-HISTORY_TRIPS = 20_000  # past trips of the second on-my-way organization
 MILLION = 1_000_000
 
 
@@ -79,6 +78,7 @@ class Plan:
     map_runs: int
     nearest_runs: int
     on_my_way_per_round: int
+    history_trips: int = 20_000  # past trips of the second on-my-way organization
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -132,6 +132,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             map_runs=3,
             nearest_runs=5,
             on_my_way_per_round=5,
+            history_trips=2_000,
         )
     return plan
 
@@ -443,7 +444,9 @@ def bench(plan: Plan, command_line: str) -> int:
             count = plan.rounds * plan.on_my_way_per_round
             on_my_way = {
                 0: seed_on_my_way(session, count, now),
-                HISTORY_TRIPS: seed_on_my_way(session, count, now, history=HISTORY_TRIPS, team=901),
+                plan.history_trips: seed_on_my_way(
+                    session, count, now, history=plan.history_trips, team=901
+                ),
             }
         engine.dispose()
         fleets = {db.dsn: seed_fleet(db.url, plan.ingest_technicians, now) for db in (main, empty)}

@@ -60,7 +60,7 @@ def test_a_smoke_run_measures_every_row() -> None:
         r"team map \(GET /v1/team/locations\)\s+15 members .* 15 features",
         r"nearest 10 \(GET /v1/dispatch/nearest\)\s+15 technicians",
         r"on my way \(POST \.\.\./on-my-way\)\s+0 past trips .* 10 appointments",
-        r"on my way \(POST \.\.\./on-my-way\)\s+20,000 past trips .* 10 appointments",
+        r"on my way \(POST \.\.\./on-my-way\)\s+2,000 past trips .* 10 appointments",
         r"ingest, batches of 500 \(4 clients\)\s+2,000 stored",
         r"ingest, one ping per request \(4 clients\)\s+2,000 stored",
     ):

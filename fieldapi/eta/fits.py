@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ScalarSelect, String, Uuid, bindparam, func, select, text
+from sqlalchemy import DateTime, ScalarSelect, Text, Uuid, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from fieldapi.eta.calibration import (
@@ -103,7 +103,7 @@ def stored_fit() -> ScalarSelect[Any]:
         select(func.json_build_array(EtaCalibration.trips, EtaCalibration.bands))
         .where(
             EtaCalibration.organization_id == bindparam("org", type_=Uuid),
-            EtaCalibration.model_key == bindparam("model_key", type_=String),
+            EtaCalibration.model_key == bindparam("model_key", type_=Text),
             EtaCalibration.fitted_at >= bindparam("fitted_since", type_=DateTime(timezone=True)),
         )
         .scalar_subquery()

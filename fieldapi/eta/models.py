@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,7 +22,7 @@ class EtaCalibration(Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id"), primary_key=True
     )
-    model_key: Mapped[str] = mapped_column(String(200))  # the default model it was fitted to
+    model_key: Mapped[str] = mapped_column(Text)  # the default model it was fitted to
     trips: Mapped[int]
     # [[up_to_km (null: no limit), default_kmh, fitted_kmh, trips], ...], nearest band first
     bands: Mapped[list[Any]] = mapped_column(JSONB)

@@ -136,5 +136,21 @@ def test_the_refit_walks_the_newest_on_my_ways_by_their_index(
     with query_plans() as plans:
         assert dispatcher.get("/v1/settings/eta").json["trips"] == 3
     plan = plan_of(plans, "FROM activity_events omw")
-    assert "ix_activity_events_on_my_way" in plan, plan
-    assert "Sort" not in plan, plan
+    assert "Index Scan Backward using ix_activity_events_on_my_way" in plan, plan
+    # No sort above that walk (the lateral lookup of each trip's end may sort its few).
+    assert "Sort" not in plan.split("ix_activity_events_on_my_way")[0], plan
+
+
+def test_a_fit_of_many_bands_is_stored(
+    app: Flask,
+    db: Session,
+    org: Organization,
+    tech: User,
+    tech_client: ApiClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bands = tuple((float(km), 20.0 + km) for km in range(1, 30)) + ((float("inf"), 90.0),)
+    monkeypatch.setitem(app.config, "ETA_SPEED_BANDS", bands)
+    assert eta_method(db, org, tech, tech_client) == "request_position"
+    fitted = stored(db, org)
+    assert fitted is not None and len(fitted.bands) == 30

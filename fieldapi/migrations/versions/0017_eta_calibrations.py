@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.create_table(
         "eta_calibrations",
         sa.Column("organization_id", sa.Uuid(), nullable=False),
-        sa.Column("model_key", sa.String(length=200), nullable=False),
+        sa.Column("model_key", sa.Text(), nullable=False),
         sa.Column("trips", sa.Integer(), nullable=False),
         sa.Column("bands", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("fitted_at", sa.DateTime(timezone=True), nullable=False),

@@ -149,7 +149,7 @@ def test_a_fit_of_many_bands_is_stored(
     tech_client: ApiClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    bands = tuple((float(km), 20.0 + km) for km in range(1, 30)) + ((float("inf"), 90.0),)
+    bands = (*((float(km), 20.0 + km) for km in range(1, 30)), (float("inf"), 90.0))
     monkeypatch.setitem(app.config, "ETA_SPEED_BANDS", bands)
     assert eta_method(db, org, tech, tech_client) == "request_position"
     fitted = stored(db, org)

@@ -58,12 +58,13 @@ def checked_addresses(url: str, *, allow_private: bool, resolver: Resolver = res
         addresses = list(resolver(host, port))
     except (OSError, UnicodeError) as error:
         raise UnsafeAddress(f"the host {host} does not resolve") from error
-    for address in addresses if not allow_private else ():
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            raise UnsafeAddress(f"the host resolves to a non-public address ({ip})")
     if not addresses:
         raise UnsafeAddress(f"the host {host} does not resolve")
+    if not allow_private:
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if not ip.is_global or ip.is_multicast:
+                raise UnsafeAddress(f"the host resolves to a non-public address ({ip})")
     return addresses
 
 

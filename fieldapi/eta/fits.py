@@ -15,6 +15,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import DateTime, ScalarSelect, Text, Uuid, bindparam, func, select, text
@@ -118,6 +119,7 @@ def fit_parameters(settings: EtaSettings, *, now: datetime) -> dict[str, Any]:
     }
 
 
+@cache  # asked on every on-my-way, of the few models the settings make
 def model_key(model: EtaModel) -> str:
     """What a fit depends on besides the trips: the detour factor and the default bands."""
     return json.dumps([model.detour_factor, [[_finite(a), b] for a, b in model.bands]])

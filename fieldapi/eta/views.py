@@ -44,7 +44,7 @@ def get_eta_settings() -> dict[str, Any]:
     require_manager(principal, "read the ETA calibration")
     settings = EtaSettings.from_config(current_app.config)
     chosen = refit(session(), principal.organization_id, settings, now=utcnow())
-    session().commit()  # the fit it stored, if it fitted one
+    session().commit()  # the fit it stored
     return {
         "method": "calibrated" if chosen.calibrated else "default",
         "trips": chosen.calibration.trips,

@@ -219,7 +219,7 @@ def _arrival_recorded(db: Session, job: Job, appointment_id: uuid.UUID) -> bool:
         db.scalar(
             select(ActivityEvent.id).where(
                 ActivityEvent.organization_id == job.organization_id,
-                ActivityEvent.job_id == job.id,  # its index: the log has no appointment's
+                ActivityEvent.job_id == job.id,  # the log's index is by job, none by appointment
                 ActivityEvent.appointment_id == appointment_id,
                 ActivityEvent.action == "arrived",
             )
